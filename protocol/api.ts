@@ -1,0 +1,42 @@
+import type { LiveDevice } from "./events.ts";
+import type { Position } from "./position.ts";
+
+/** Shapes of the REST API's JSON replies, shared by the server and the dashboard. */
+
+export interface HealthReply {
+  ok: true;
+  version: string;
+  protocol: number;
+  uptimeMs: number;
+  devices: number;
+  devicesOnline: number;
+  /** Group commits so far: transactions and the rows they carried. */
+  ingest: { commits: number; rows: number; queued: number };
+}
+
+export interface DevicesReply {
+  devices: LiveDevice[];
+}
+
+export interface PositionsReply {
+  deviceId: string;
+  from: number;
+  to: number;
+  positions: Position[];
+  /** URL of the next page (same range, continuing after the last position), or null at the end. */
+  next: string | null;
+}
+
+export interface ClientConfigReply {
+  tileUrl: string;
+  tileAttribution: string;
+  tickMs: number;
+  trailMinutes: number;
+}
+
+export interface ErrorReply {
+  error: { code: string; message: string };
+}
+
+export const POSITIONS_DEFAULT_LIMIT = 1000;
+export const POSITIONS_MAX_LIMIT = 10_000;

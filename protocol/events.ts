@@ -1,0 +1,85 @@
+import type { DeviceStatus, Position } from "./position.ts";
+
+/**
+ * Every socket.io event of Locus, in one place. The server types its namespaces with these maps,
+ * the dashboard and the simulator type their sockets with the mirrored pair, so a renamed field
+ * fails the type check everywhere at once.
+ *
+ * Version the contract: a breaking change gets a new namespace (`/device/v2`), never an edit here.
+ */
+export const PROTOCOL_VERSION = 1;
+export const DEVICE_NAMESPACE = "/device";
+export const LIVE_NAMESPACE = "/live";
+
+// ---- /device ------------------------------------------------------------------------------
+
+/** `io(url + "/device", { auth })`: the handshake a device presents. */
+export interface DeviceAuth {
+  deviceId: string;
+  /** Carried now; enforced once device tokens exist. */
+  token?: string;
+}
+
+export interface RejectedPosition {
+  /** Index in the reported array (0 for a single position). */
+  index: number;
+  /** Dotted path of the offending field, e.g. `lat` or `attributes.colour`. */
+  field: string;
+  message: string;
+}
+
+export type ErrorCode =
+  | "invalid_payload"
+  | "batch_too_large"
+  | "rate_limited"
+  | "unauthorized"
+  | "shutting_down"
+  | "internal";
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ReportAck =
+  | { ok: true; accepted: number; duplicates: number; rejected: RejectedPosition[] }
+  | { ok: false; error: ErrorBody };
+
+export interface DeviceClientToServer {
+  "position:report": (payload: Position | Position[], ack: (result: ReportAck) => void) => void;
+}
+
+// Devices receive nothing unsolicited today; the map exists so additions stay typed.
+export type DeviceServerToClient = Record<string, never>;
+
+// ---- /live (dashboards) ------------------------------------------------------------------
+
+/** A device as a dashboard sees it: its latest accepted fix and its status. */
+export interface LiveDevice {
+  id: string;
+  status: DeviceStatus;
+  /** Server time the last report arrived, epoch ms; drives "last seen". */
+  lastSeen: number;
+  position: Position | null;
+}
+
+export interface LiveSnapshot {
+  /** Server clock when the snapshot was taken, so clients can correct "ago" for clock skew. */
+  serverTime: number;
+  tickMs: number;
+  devices: LiveDevice[];
+}
+
+/** Everything that changed since the previous tick: one message per tick per dashboard. */
+export interface LiveBatch {
+  serverTime: number;
+  /** Devices with a newer fix or a new status; a device appears at most once. */
+  devices: LiveDevice[];
+}
+
+export interface LiveServerToClient {
+  "fleet:snapshot": (snapshot: LiveSnapshot) => void;
+  "fleet:updated": (batch: LiveBatch) => void;
+}
+
+export type LiveClientToServer = Record<string, never>;

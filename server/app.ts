@@ -1,0 +1,87 @@
+import type { Server as HttpServer } from "node:http";
+import express from "express";
+import { Server } from "socket.io";
+import { DEVICE_NAMESPACE, LIVE_NAMESPACE } from "../protocol/index.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { apiRouter } from "./http/api.ts";
+import { apiNotFound, errorHandler } from "./http/errors.ts";
+import { dashboardRouter } from "./http/static.ts";
+import { openRegistration, type DeviceAuthenticator } from "./ingest/device-auth.ts";
+import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
+import { GroupCommitter } from "./ingest/group-commit.ts";
+import { Ingest } from "./ingest/ingest.ts";
+import { LiveHub, type LiveNamespace } from "./live/hub.ts";
+import type { Logger } from "./logger.ts";
+import { DIST_DIR } from "./paths.ts";
+import type { PositionStore } from "./store/position-store.ts";
+
+export interface AppDeps {
+  store: PositionStore;
+  config: Readonly<Config>;
+  logger: Logger;
+  version: string;
+  clock?: Clock;
+  authenticate?: DeviceAuthenticator;
+  distDir?: string;
+}
+
+export interface LocusApp {
+  io: Server;
+  hub: LiveHub;
+  ingest: Ingest;
+  committer: GroupCommitter;
+  /** Stop taking reports, commit and ack what is queued, then disconnect everyone. */
+  close(): Promise<void>;
+}
+
+/** Wire the pipeline onto an HTTP server. Takes every dependency; picks no implementation itself. */
+export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
+  const { store, config, logger, version } = deps;
+  const clock = deps.clock ?? systemClock;
+
+  const io = new Server(httpServer, {
+    serveClient: false,
+    // A full batch (1,000 fixes with attributes) stays well under this; anything larger is abuse.
+    maxHttpBufferSize: 4 * 1024 * 1024,
+  });
+  const hub = new LiveHub(
+    io.of(LIVE_NAMESPACE) as LiveNamespace,
+    { tickMs: config.tickMs, offlineAfterMs: config.offlineAfterMs, movingSpeed: config.movingSpeed },
+    clock,
+    logger,
+    store.devices(),
+  );
+  const committer = new GroupCommitter(
+    store,
+    { delayMs: config.commitDelayMs, maxRows: config.commitMaxRows },
+    logger,
+  );
+  const ingest = new Ingest(committer, { maxFutureMs: config.maxFutureMs }, clock, logger, hub.onStored);
+  attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, {
+    ingest,
+    authenticate: deps.authenticate ?? openRegistration,
+    logger,
+  });
+
+  const http = express();
+  http.disable("x-powered-by");
+  http.use("/api", apiRouter({ store, hub, committer, config, clock, version }), apiNotFound);
+  http.use(dashboardRouter(deps.distDir ?? DIST_DIR));
+  http.use(errorHandler(logger));
+  httpServer.on("request", http);
+
+  return {
+    io,
+    hub,
+    ingest,
+    committer,
+    async close() {
+      committer.close();
+      // Let the acks of that last commit reach their sockets before the sockets go.
+      await new Promise((resolve) => setImmediate(resolve));
+      hub.close();
+      await io.close();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { parseArgs } from "node:util";
+
+/**
+ * Every setting comes from a flag, else an environment variable, else the default below.
+ * The README's configuration table is generated from the same list by hand: keep them in step.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  db: string;
+  /** How often dashboards get a batch of what changed (ms). */
+  tickMs: number;
+  /** A device with no report for this long is shown offline (ms). */
+  offlineAfterMs: number;
+  /** Speed at or above which a device counts as moving (m/s). */
+  movingSpeed: number;
+  /** Longest a report waits for its group commit (ms). */
+  commitDelayMs: number;
+  /** Rows that trigger a commit at once, without waiting for the delay. */
+  commitMaxRows: number;
+  /** How far in the future a fix's `ts` may be, for devices with drifting clocks (ms). */
+  maxFutureMs: number;
+  tileUrl: string;
+  tileAttribution: string;
+  trailMinutes: number;
+  logLevel: string;
+  /** Build the dashboard before listening when dist/ is missing or older than web/. */
+  buildIfStale: boolean;
+}
+
+type Kind = "int" | "number" | "string" | "boolean";
+interface Setting {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: Kind;
+  default: Config[keyof Config];
+  min?: number;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { key: "port", flag: "port", env: "PORT", kind: "int", default: 3000, min: 0 },
+  { key: "host", flag: "host", env: "LOCUS_HOST", kind: "string", default: "0.0.0.0" },
+  { key: "db", flag: "db", env: "LOCUS_DB", kind: "string", default: "./data/locus.db" },
+  { key: "tickMs", flag: "tick-ms", env: "LOCUS_TICK_MS", kind: "int", default: 100, min: 10 },
+  {
+    key: "offlineAfterMs",
+    flag: "offline-after-ms",
+    env: "LOCUS_OFFLINE_AFTER_MS",
+    kind: "int",
+    default: 300_000,
+    min: 1000,
+  },
+  {
+    key: "movingSpeed",
+    flag: "moving-speed",
+    env: "LOCUS_MOVING_SPEED",
+    kind: "number",
+    default: 1,
+    min: 0,
+  },
+  {
+    key: "commitDelayMs",
+    flag: "commit-delay-ms",
+    env: "LOCUS_COMMIT_DELAY_MS",
+    kind: "int",
+    default: 5,
+    min: 0,
+  },
+  {
+    key: "commitMaxRows",
+    flag: "commit-max-rows",
+    env: "LOCUS_COMMIT_MAX_ROWS",
+    kind: "int",
+    default: 5000,
+    min: 1,
+  },
+  {
+    key: "maxFutureMs",
+    flag: "max-future-ms",
+    env: "LOCUS_MAX_FUTURE_MS",
+    kind: "int",
+    default: 600_000,
+    min: 0,
+  },
+  {
+    key: "tileUrl",
+    flag: "tile-url",
+    env: "LOCUS_TILE_URL",
+    kind: "string",
+    default: "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+  },
+  {
+    key: "tileAttribution",
+    flag: "tile-attribution",
+    env: "LOCUS_TILE_ATTRIBUTION",
+    kind: "string",
+    default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+  },
+  {
+    key: "trailMinutes",
+    flag: "trail-minutes",
+    env: "LOCUS_TRAIL_MINUTES",
+    kind: "int",
+    default: 15,
+    min: 1,
+  },
+  { key: "logLevel", flag: "log-level", env: "LOCUS_LOG_LEVEL", kind: "string", default: "info" },
+  {
+    key: "buildIfStale",
+    flag: "build-if-stale",
+    env: "LOCUS_BUILD_IF_STALE",
+    kind: "boolean",
+    default: false,
+  },
+];
+
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(
+  Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])) as unknown as Config,
+);
+
+export class ConfigError extends Error {}
+
+function convert(setting: Setting, raw: string | boolean, source: string): Config[keyof Config] {
+  if (setting.kind === "boolean") {
+    if (typeof raw === "boolean") return raw;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${source} must be true or false, got "${raw}"`);
+  }
+  if (setting.kind === "string") return String(raw);
+  const value = Number(raw);
+  const ok = setting.kind === "int" ? Number.isInteger(value) : Number.isFinite(value);
+  if (String(raw).trim() === "" || !ok) {
+    throw new ConfigError(`${source} must be ${setting.kind === "int" ? "an integer" : "a number"}, got "${raw}"`);
+  }
+  if (setting.min !== undefined && value < setting.min) {
+    throw new ConfigError(`${source} must be ≥ ${setting.min}, got ${value}`);
+  }
+  return value;
+}
+
+/** Flags win over the environment, which wins over defaults. Unknown flags are an error. */
+export function loadConfig(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Config> = {},
+): Readonly<Config> {
+  const options = Object.fromEntries(
+    SETTINGS.map((s) => [s.flag, { type: s.kind === "boolean" ? "boolean" : "string" } as const]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const s of SETTINGS) {
+    const flagValue = values[s.flag];
+    const envValue = env[s.env];
+    if (flagValue !== undefined) config[s.key] = convert(s, flagValue, `--${s.flag}`);
+    else if (envValue !== undefined && envValue !== "") config[s.key] = convert(s, envValue, s.env);
+  }
+  return Object.freeze({ ...(config as unknown as Config), ...overrides });
+}

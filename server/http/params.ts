@@ -1,0 +1,51 @@
+/** Query-string parsing for the REST API: every failure names the parameter and the rule. */
+
+export class BadRequest extends Error {
+  constructor(
+    readonly parameter: string,
+    rule: string,
+  ) {
+    super(`${parameter}: ${rule}`);
+  }
+}
+
+type Query = Record<string, unknown>;
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new BadRequest(name, "must be given once, as a plain value");
+  return value;
+}
+
+// Full ISO-8601 date-time with an explicit zone (or a bare date, taken as UTC midnight).
+const ISO_8601 =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+/** A time as epoch milliseconds or ISO-8601; `fallback` when absent. */
+export function timeParam(query: Query, name: string, fallback: number): number {
+  const raw = single(query, name);
+  if (raw === undefined || raw === "") return fallback;
+  if (/^-?\d{1,16}$/.test(raw)) return Number(raw);
+  if (ISO_8601.test(raw)) {
+    const ms = Date.parse(raw);
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new BadRequest(
+    name,
+    "must be epoch milliseconds or an ISO-8601 date-time with a zone, e.g. 2026-11-24T08:00:00Z",
+  );
+}
+
+export function intParam(
+  query: Query,
+  name: string,
+  { fallback, min, max }: { fallback: number; min: number; max: number },
+): number {
+  const raw = single(query, name);
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new BadRequest(name, `must be an integer from ${min} to ${max}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new BadRequest(name, `must be from ${min} to ${max}`);
+  return value;
+}

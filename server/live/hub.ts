@@ -1,0 +1,134 @@
+import type { Namespace } from "socket.io";
+import type {
+  LiveBatch,
+  LiveClientToServer,
+  LiveDevice,
+  LiveServerToClient,
+  LiveSnapshot,
+  Position,
+} from "../../protocol/index.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type { StoredDevice } from "../store/position-store.ts";
+import { deviceStatus, effectiveSpeed, type StatusRules } from "./status.ts";
+
+export type LiveNamespace = Namespace<LiveClientToServer, LiveServerToClient>;
+
+interface Tracked {
+  live: LiveDevice;
+  speed: number;
+}
+
+/** How often devices are checked for going silent; status changes ride the next tick. */
+const SWEEP_MS = 1000;
+
+/**
+ * The fleet as dashboards see it, and its fan-out. Committed positions update the latest fix per
+ * device and mark it dirty; every tick one `fleet:updated` carrying only the dirty devices is
+ * broadcast, serialised once for all dashboards, whatever the number of positions that arrived.
+ */
+export class LiveHub {
+  private readonly devices = new Map<string, Tracked>();
+  private dirty = new Set<string>();
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly nsp: LiveNamespace,
+    private readonly options: StatusRules & { tickMs: number },
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    initial: StoredDevice[],
+  ) {
+    const now = clock.now();
+    for (const d of initial) {
+      const lastSeen = d.latestReceivedAt ?? 0;
+      const speed = d.latest?.speed ?? 0;
+      this.devices.set(d.deviceId, {
+        speed,
+        live: {
+          id: d.deviceId,
+          position: d.latest,
+          lastSeen,
+          status: deviceStatus(speed, lastSeen, now, options),
+        },
+      });
+    }
+    nsp.on("connection", (socket) => {
+      // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
+      // repair what a dashboard missed while it was away.
+      socket.emit("fleet:snapshot", this.snapshot());
+      logger.debug({ id: socket.id }, "dashboard connected");
+    });
+    this.timers.push(setInterval(() => this.tick(), options.tickMs));
+    this.timers.push(setInterval(() => this.sweep(), SWEEP_MS));
+  }
+
+  /** Ingest's StoredListener: called after commit with the newly stored fixes of one report. */
+  readonly onStored = (deviceId: string, stored: Position[], receivedAt: number): void => {
+    let tracked = this.devices.get(deviceId);
+    if (!tracked) {
+      tracked = {
+        speed: 0,
+        live: { id: deviceId, position: null, lastSeen: receivedAt, status: "stopped" },
+      };
+      this.devices.set(deviceId, tracked);
+    }
+    const live = tracked.live;
+    live.lastSeen = Math.max(live.lastSeen, receivedAt);
+    // A buffered backlog can arrive after live fixes: it belongs in history, but the map must
+    // never jump back, so only a fix newer than the one shown replaces it.
+    let newest = live.position;
+    for (const p of stored) {
+      if (!newest || p.ts > newest.ts) {
+        tracked.speed = effectiveSpeed(p, newest);
+        newest = p;
+      }
+    }
+    live.position = newest;
+    live.status = deviceStatus(tracked.speed, live.lastSeen, this.clock.now(), this.options);
+    this.dirty.add(deviceId);
+  };
+
+  snapshot(): LiveSnapshot {
+    return {
+      serverTime: this.clock.now(),
+      tickMs: this.options.tickMs,
+      devices: [...this.devices.values()].map((t) => t.live),
+    };
+  }
+
+  list(): LiveDevice[] {
+    return [...this.devices.values()].map((t) => t.live);
+  }
+
+  /** Send what changed since the last tick, if anything did and anyone is watching. */
+  tick(): void {
+    if (this.dirty.size === 0) return;
+    const changed = this.dirty;
+    this.dirty = new Set();
+    if (this.nsp.sockets.size === 0) return;
+    const batch: LiveBatch = { serverTime: this.clock.now(), devices: [] };
+    for (const id of changed) {
+      const tracked = this.devices.get(id);
+      if (tracked) batch.devices.push(tracked.live);
+    }
+    this.nsp.emit("fleet:updated", batch);
+  }
+
+  /** Mark devices that went silent as offline. */
+  sweep(): void {
+    const now = this.clock.now();
+    for (const [id, t] of this.devices) {
+      const status = deviceStatus(t.speed, t.live.lastSeen, now, this.options);
+      if (status !== t.live.status) {
+        t.live.status = status;
+        this.dirty.add(id);
+      }
+    }
+  }
+
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.tick();
+  }
+}

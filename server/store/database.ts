@@ -1,0 +1,39 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { MIGRATIONS } from "./migrations.ts";
+
+export type Db = Database.Database;
+
+/** Open (creating if needed) the SQLite file, set its pragmas and bring its schema up to date. */
+export function openDatabase(file: string): Db {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  // WAL: dashboards' history reads never block ingest, and a commit is one sequential append.
+  db.pragma("journal_mode = WAL");
+  // NORMAL under WAL: a committed transaction survives a process crash; only power loss can take
+  // the last few commits. The --durability option (FULL) is the knob for those who need more.
+  db.pragma("synchronous = NORMAL");
+  // Another process (the CLI, a backup) may hold the write lock briefly: wait rather than fail.
+  db.pragma("busy_timeout = 5000");
+  // With many devices each commit dirties about one page per row; checkpointing every 1,000 pages
+  // (the default) then runs after almost every commit. 10,000 measured ~2x ingest on this hardware.
+  db.pragma("wal_autocheckpoint = 10000");
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this Locus (${MIGRATIONS.length}); upgrade Locus`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

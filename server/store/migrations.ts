@@ -1,0 +1,33 @@
+/**
+ * Numbered schema migrations. Entry i brings the database from `user_version` i to i + 1.
+ * Append only: a released migration is never edited, because databases in the field already ran it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: devices and their positions.
+  `
+  CREATE TABLE devices (
+    id         INTEGER PRIMARY KEY,
+    uid        TEXT NOT NULL UNIQUE,   -- the public device id, e.g. "truck-17"
+    created_at INTEGER NOT NULL        -- epoch ms
+  );
+
+  -- WITHOUT ROWID clustered on (device, ts): a device's history is contiguous on disk, so a time
+  -- range is one sequential read, and the key doubles as the duplicate check (same device + ts).
+  -- No FOREIGN KEY clause: enforcing it would cost a lookup per inserted row, and only the store
+  -- writes here, always with an id it just resolved.
+  CREATE TABLE positions (
+    device      INTEGER NOT NULL,
+    ts          INTEGER NOT NULL,      -- fix time, epoch ms UTC
+    lat         REAL NOT NULL,
+    lon         REAL NOT NULL,
+    speed       REAL,                  -- m/s
+    course      REAL,                  -- degrees clockwise from north
+    alt         REAL,                  -- metres
+    accuracy    REAL,                  -- metres
+    battery     REAL,                  -- percent
+    attributes  TEXT,                  -- JSON object, NULL when absent
+    received_at INTEGER NOT NULL,      -- server clock at ingest, epoch ms
+    PRIMARY KEY (device, ts)
+  ) WITHOUT ROWID;
+  `,
+];

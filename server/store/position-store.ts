@@ -1,0 +1,163 @@
+import type { Position } from "../../protocol/index.ts";
+import type { Db } from "./database.ts";
+
+/** A validated position on its way to disk. */
+export interface NewPosition {
+  deviceId: string;
+  position: Position;
+  receivedAt: number;
+}
+
+export interface StoredDevice {
+  deviceId: string;
+  /** The fix with the greatest `ts`, or null for a device that never reported. */
+  latest: Position | null;
+  /** When the server received that fix (epoch ms). */
+  latestReceivedAt: number | null;
+}
+
+type PositionRow = [
+  ts: number,
+  lat: number,
+  lon: number,
+  speed: number | null,
+  course: number | null,
+  alt: number | null,
+  accuracy: number | null,
+  battery: number | null,
+  attributes: string | null,
+];
+
+const POSITION_COLUMNS = "ts, lat, lon, speed, course, alt, accuracy, battery, attributes";
+
+/** Rebuild the contract's Position from a row, leaving out what the device never sent. */
+function toPosition(row: PositionRow): Position {
+  const [ts, lat, lon, speed, course, alt, accuracy, battery, attributes] = row;
+  const p: Position = { ts, lat, lon };
+  if (speed !== null) p.speed = speed;
+  if (course !== null) p.course = course;
+  if (alt !== null) p.alt = alt;
+  if (accuracy !== null) p.accuracy = accuracy;
+  if (battery !== null) p.battery = battery;
+  if (attributes !== null) p.attributes = JSON.parse(attributes) as Position["attributes"];
+  return p;
+}
+
+/**
+ * The only place that speaks SQL about devices and positions. Statements are prepared once;
+ * device ids are mapped to small integer keys so each stored row stays compact.
+ */
+export class PositionStore {
+  private readonly deviceKeys = new Map<string, number>();
+  private readonly stmt;
+
+  constructor(private readonly db: Db) {
+    this.stmt = {
+      insertDevice: db.prepare("INSERT OR IGNORE INTO devices (uid, created_at) VALUES (?, ?)"),
+      deviceKey: db.prepare("SELECT id FROM devices WHERE uid = ?").pluck(),
+      allDeviceKeys: db.prepare("SELECT uid, id FROM devices").raw(),
+      insertPosition: db.prepare(
+        `INSERT OR IGNORE INTO positions (device, ${POSITION_COLUMNS}, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      range: db
+        .prepare(
+          `SELECT ${POSITION_COLUMNS} FROM positions
+           WHERE device = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`,
+        )
+        .raw(),
+      latest: db
+        .prepare(
+          `SELECT ${POSITION_COLUMNS}, received_at FROM positions
+           WHERE device = ? ORDER BY ts DESC LIMIT 1`,
+        )
+        .raw(),
+    };
+    this.reloadDeviceKeys();
+  }
+
+  private reloadDeviceKeys(): void {
+    this.deviceKeys.clear();
+    for (const [uid, id] of this.stmt.allDeviceKeys.all() as [string, number][]) {
+      this.deviceKeys.set(uid, id);
+    }
+  }
+
+  /**
+   * Store positions in ONE transaction. Returns, per input row, whether it was new (false: the
+   * device already had a fix with that `ts`, so it is a duplicate and nothing was written).
+   */
+  insertBatch(rows: readonly NewPosition[]): boolean[] {
+    const knownBefore = this.deviceKeys.size;
+    try {
+      return this.insertAll(rows);
+    } catch (err) {
+      // The transaction rolled back, so device keys learnt inside it may not exist: forget them.
+      if (this.deviceKeys.size !== knownBefore) this.reloadDeviceKeys();
+      throw err;
+    }
+  }
+
+  private insertAll(rows: readonly NewPosition[]): boolean[] {
+    return this.db.transaction(() => {
+      const inserted: boolean[] = new Array<boolean>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const { deviceId, position: p, receivedAt } = rows[i]!;
+        const result = this.stmt.insertPosition.run(
+          this.deviceKey(deviceId, receivedAt),
+          p.ts,
+          p.lat,
+          p.lon,
+          p.speed ?? null,
+          p.course ?? null,
+          p.alt ?? null,
+          p.accuracy ?? null,
+          p.battery ?? null,
+          p.attributes === undefined ? null : JSON.stringify(p.attributes),
+          receivedAt,
+        );
+        inserted[i] = result.changes === 1;
+      }
+      return inserted;
+    })();
+  }
+
+  hasDevice(deviceId: string): boolean {
+    return this.deviceKeys.has(deviceId);
+  }
+
+  deviceCount(): number {
+    return this.deviceKeys.size;
+  }
+
+  /** Positions of one device with from ≤ ts ≤ to, oldest first, at most `limit`. */
+  positions(deviceId: string, from: number, to: number, limit: number): Position[] {
+    const key = this.deviceKeys.get(deviceId);
+    if (key === undefined) return [];
+    return (this.stmt.range.all(key, from, to, limit) as PositionRow[]).map(toPosition);
+  }
+
+  /** Every known device with its newest fix: the live hub's state after a restart. */
+  devices(): StoredDevice[] {
+    const result: StoredDevice[] = [];
+    for (const [deviceId, key] of this.deviceKeys) {
+      const row = this.stmt.latest.get(key) as [...PositionRow, number] | undefined;
+      result.push({
+        deviceId,
+        latest: row ? toPosition(row.slice(0, 9) as PositionRow) : null,
+        latestReceivedAt: row ? row[9] : null,
+      });
+    }
+    return result;
+  }
+
+  private deviceKey(deviceId: string, now: number): number {
+    let key = this.deviceKeys.get(deviceId);
+    if (key === undefined) {
+      this.stmt.insertDevice.run(deviceId, now);
+      key = this.stmt.deviceKey.get(deviceId) as number;
+      this.deviceKeys.set(deviceId, key);
+    }
+    return key;
+  }
+}

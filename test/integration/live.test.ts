@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  connectDevice,
+  Dashboard,
+  makePosition,
+  report,
+  startTestLocus,
+  waitFor,
+  type TestLocus,
+} from "../support/locus.ts";
+
+let server: TestLocus | undefined;
+const sockets: { close(): void }[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.close();
+  await server?.dispose();
+  server = undefined;
+});
+
+function dashboard(url: string): Dashboard {
+  const d = new Dashboard(url);
+  sockets.push(d);
+  return d;
+}
+
+async function device(url: string, id: string) {
+  const socket = await connectDevice(url, id);
+  sockets.push(socket);
+  return socket;
+}
+
+describe("live fan-out to dashboards", () => {
+  it("sends at most one batch per tick, carrying only the latest fix of each changed device", async () => {
+    server = await startTestLocus({ tickMs: 100 });
+    const watcher = dashboard(server.url);
+    await waitFor(() => watcher.snapshots.length === 1, { what: "snapshot" });
+    const devices = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => device(server!.url, `d${i}`)),
+    );
+
+    // 20 devices × 10 reports, sent as fast as acks allow: 200 positions in well under a second.
+    const last = new Map<string, number>();
+    await Promise.all(
+      devices.map(async (socket, i) => {
+        for (let n = 0; n < 10; n++) {
+          const fix = makePosition({ lat: 50 + i / 100, lon: 10 + n / 1000 });
+          await report(socket, fix);
+          last.set(`d${i}`, fix.ts);
+        }
+      }),
+    );
+    await waitFor(() => [...last].every(([id, ts]) => watcher.latest(id)?.ts === ts), {
+      what: "every device's last fix on the dashboard",
+    });
+
+    const times = watcher.batches.map((b) => b.at);
+    expect(watcher.batches.length).toBeLessThan(200 / 4);
+    for (let i = 1; i < times.length; i++) {
+      expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(50);
+    }
+    for (const { batch } of watcher.batches) {
+      const ids = batch.devices.map((d) => d.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
+  it("gives a reconnecting dashboard a fresh snapshot with what it missed", async () => {
+    server = await startTestLocus({ tickMs: 50 });
+    const watcher = dashboard(server.url);
+    const truck = await device(server.url, "truck-1");
+    await report(truck, makePosition());
+    await waitFor(() => watcher.snapshots.length === 1);
+
+    watcher.socket.io.engine.close(); // the link drops; socket.io reconnects by itself
+    const missed = makePosition({ lat: 51 });
+    await report(truck, missed);
+
+    const second = await waitFor(() => watcher.snapshots[1], { what: "snapshot after reconnect" });
+    expect(second.devices.find((d) => d.id === "truck-1")?.position).toEqual(missed);
+  });
+
+  it("never moves a device back to an older fix when a backlog arrives late", async () => {
+    server = await startTestLocus({ tickMs: 50 });
+    const watcher = dashboard(server.url);
+    const car = await device(server.url, "car");
+    const older = makePosition({ lat: 1 });
+    const newer = makePosition({ lat: 2 });
+    await report(car, newer);
+    await waitFor(() => watcher.latest("car")?.ts === newer.ts);
+
+    expect(await report(car, older)).toMatchObject({ accepted: 1 });
+    await new Promise((r) => setTimeout(r, 150));
+
+    expect(watcher.latest("car")).toEqual(newer);
+    const history = await fetch(`${server.url}/api/devices/car/positions`).then((r) => r.json());
+    expect(history.positions.map((p: { ts: number }) => p.ts)).toEqual([older.ts, newer.ts]);
+  });
+
+  it("pushes moving, stopped and offline as they change", async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    server = await startTestLocus({ tickMs: 50, offlineAfterMs: 60_000 }, { clock });
+    const watcher = dashboard(server.url);
+    const bus = await device(server.url, "bus");
+    const statusOf = () => watcher.batches.at(-1)?.batch.devices.find((d) => d.id === "bus")?.status;
+
+    await report(bus, makePosition({ speed: 9 }));
+    await waitFor(() => statusOf() === "moving", { what: "moving" });
+    await report(bus, makePosition({ speed: 0 }));
+    await waitFor(() => statusOf() === "stopped", { what: "stopped" });
+    // Without speed, the displacement between fixes decides: 100 m in 1 s is moving.
+    const a = makePosition({ speed: undefined, lat: 10, lon: 10 });
+    await report(bus, [a, { ...a, ts: a.ts + 1000, lat: 10.0009, speed: undefined }]);
+    await waitFor(() => statusOf() === "moving", { what: "moving from displacement" });
+
+    now += 61_000; // silence for longer than offlineAfterMs
+    await waitFor(() => statusOf() === "offline", { what: "offline", timeoutMs: 3000 });
+    const devices = await fetch(`${server.url}/api/devices`).then((r) => r.json());
+    expect(devices.devices).toEqual([expect.objectContaining({ id: "bus", status: "offline" })]);
+  });
+});

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+import type {
+  DeviceClientToServer,
+  DeviceServerToClient,
+  LiveBatch,
+  LiveClientToServer,
+  LiveServerToClient,
+  LiveSnapshot,
+  Position,
+  ReportAck,
+} from "../../protocol/index.ts";
+import type { Clock } from "../../server/clock.ts";
+import { loadConfig, type Config } from "../../server/config.ts";
+import { silentLogger } from "../../server/logger.ts";
+import { startLocus, type RunningLocus } from "../../server/start.ts";
+
+export interface TestLocus {
+  url: string;
+  dbPath: string;
+  locus: RunningLocus;
+  /** Stop the server, keeping the database file (for restart tests). */
+  stop(): Promise<void>;
+  /** Stop the server and delete its temp folder. */
+  dispose(): Promise<void>;
+}
+
+/** A real Locus on port 0 with a real SQLite file in a fresh temp folder. */
+export async function startTestLocus(
+  overrides: Partial<Config> = {},
+  options: { clock?: Clock; dbPath?: string } = {},
+): Promise<TestLocus> {
+  const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), "locus-test-"));
+  const dbPath = options.dbPath ?? join(dir!, "locus.db");
+  const config = loadConfig([], {}, {
+    port: 0,
+    host: "127.0.0.1",
+    db: dbPath,
+    logLevel: "silent",
+    ...overrides,
+  });
+  const locus = await startLocus(config, { logger: silentLogger, clock: options.clock });
+  return {
+    url: `http://127.0.0.1:${locus.port}`,
+    dbPath,
+    locus,
+    stop: () => locus.close(),
+    async dispose() {
+      await locus.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type DeviceSocket = Socket<DeviceServerToClient, DeviceClientToServer>;
+export type DashboardSocket = Socket<LiveServerToClient, LiveClientToServer>;
+
+const clientOptions: Partial<ManagerOptions & SocketOptions> = {
+  transports: ["websocket"],
+  forceNew: true,
+  reconnectionDelay: 50,
+};
+
+export async function connectDevice(url: string, deviceId: string, token?: string): Promise<DeviceSocket> {
+  const socket: DeviceSocket = io(`${url}/device`, { ...clientOptions, auth: { deviceId, token } });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  });
+  return socket;
+}
+
+export function report(socket: DeviceSocket, payload: unknown): Promise<ReportAck> {
+  return socket.timeout(5000).emitWithAck("position:report", payload as Position);
+}
+
+/** A dashboard client that records everything it receives. */
+export class Dashboard {
+  readonly snapshots: LiveSnapshot[] = [];
+  readonly batches: { at: number; batch: LiveBatch }[] = [];
+  readonly socket: DashboardSocket;
+
+  constructor(url: string) {
+    this.socket = io(`${url}/live`, clientOptions);
+    this.socket.on("fleet:snapshot", (s) => this.snapshots.push(s));
+    this.socket.on("fleet:updated", (batch) => this.batches.push({ at: Date.now(), batch }));
+  }
+
+  /** Latest fix per device as this dashboard would show it (snapshot, then batches in order). */
+  latest(deviceId: string): Position | null | undefined {
+    for (let i = this.batches.length - 1; i >= 0; i--) {
+      const d = this.batches[i]!.batch.devices.find((x) => x.id === deviceId);
+      if (d) return d.position;
+    }
+    return this.snapshots.at(-1)?.devices.find((x) => x.id === deviceId)?.position;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false,
+  { timeoutMs = 5000, what = "condition" } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+// An hour ago, whole seconds: well inside the server's accepted window.
+let tsCounter = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+
+/** A valid position; each call gets a fresh `ts` unless one is given. */
+export function makePosition(overrides: Partial<Position> = {}): Position {
+  tsCounter += 1000;
+  return { ts: tsCounter, lat: 52.52, lon: 13.405, speed: 8, course: 90, ...overrides };
+}
+
+/** Rows on disk, read through a separate connection to the file (not through the server). */
+export function storedRows(dbPath: string, deviceId: string): { ts: number; lat: number }[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .prepare(
+        `SELECT p.ts, p.lat FROM positions p JOIN devices d ON d.id = p.device
+         WHERE d.uid = ? ORDER BY p.ts`,
+      )
+      .all(deviceId) as { ts: number; lat: number }[];
+  } finally {
+    db.close();
+  }
+}

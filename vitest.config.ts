@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+// Vite's root is web/ (vite.config.ts); tests live at the repo root, so Vitest gets its own config.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          root: ".",
+          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          root: ".",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
