@@ -18,11 +18,17 @@ export interface DevicesReply {
   devices: LiveDevice[];
 }
 
+/** Why a stored fix was judged implausible (it is kept, but left out of live views and lines). */
+export type ImplausibleReason = "null_island" | "inaccurate" | "implied_speed";
+
+/** A stored fix; `flag` is present only on implausible fixes, returned with `?flagged=include`. */
+export type HistoryPosition = Position & { flag?: ImplausibleReason };
+
 export interface PositionsReply {
   deviceId: string;
   from: number;
   to: number;
-  positions: Position[];
+  positions: HistoryPosition[];
   /** URL of the next page (same range, continuing after the last position), or null at the end. */
   next: string | null;
 }

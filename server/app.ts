@@ -11,6 +11,8 @@ import { openRegistration, type DeviceAuthenticator } from "./ingest/device-auth
 import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
 import { GroupCommitter } from "./ingest/group-commit.ts";
 import { Ingest } from "./ingest/ingest.ts";
+import { PlausibilityCheck } from "./ingest/plausibility.ts";
+import { RateLimiter } from "./ingest/rate-limit.ts";
 import { LiveHub, type LiveNamespace } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
 import { DIST_DIR } from "./paths.ts";
@@ -45,19 +47,28 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     // A full batch (1,000 fixes with attributes) stays well under this; anything larger is abuse.
     maxHttpBufferSize: 4 * 1024 * 1024,
   });
+  const initialDevices = store.devices();
   const hub = new LiveHub(
     io.of(LIVE_NAMESPACE) as LiveNamespace,
     { tickMs: config.tickMs, offlineAfterMs: config.offlineAfterMs, movingSpeed: config.movingSpeed },
     clock,
     logger,
-    store.devices(),
+    initialDevices,
   );
   const committer = new GroupCommitter(
     store,
     { delayMs: config.commitDelayMs, maxRows: config.commitMaxRows },
     logger,
   );
-  const ingest = new Ingest(committer, { maxFutureMs: config.maxFutureMs }, clock, logger, hub.onStored);
+  const ingest = new Ingest({
+    committer,
+    limiter: new RateLimiter({ rate: config.rateLimit, burst: config.rateBurst }),
+    plausibility: new PlausibilityCheck(config, initialDevices),
+    maxFutureMs: config.maxFutureMs,
+    clock,
+    logger,
+    onStored: hub.onStored,
+  });
   attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, {
     ingest,
     authenticate: deps.authenticate ?? openRegistration,

@@ -24,6 +24,16 @@ export interface Config {
   tileAttribution: string;
   trailMinutes: number;
   logLevel: string;
+  /** `normal`: survives a process crash. `full`: also survives power loss (fsync per commit). */
+  durability: "normal" | "full";
+  /** Reports (messages, not positions) per second each device may send on average. */
+  rateLimit: number;
+  /** Reports a device may send in a burst above the average (e.g. a backlog after reconnecting). */
+  rateBurst: number;
+  /** Fixes less accurate than this (metres) are stored but flagged implausible. */
+  maxAccuracyM: number;
+  /** A fix implying a faster jump from the previous one (m/s) is stored but flagged implausible. */
+  maxImpliedSpeed: number;
   /** Build the dashboard before listening when dist/ is missing or older than web/. */
   buildIfStale: boolean;
 }
@@ -36,6 +46,7 @@ interface Setting {
   kind: Kind;
   default: Config[keyof Config];
   min?: number;
+  choices?: readonly string[];
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -105,7 +116,40 @@ export const SETTINGS: readonly Setting[] = [
     default: 15,
     min: 1,
   },
-  { key: "logLevel", flag: "log-level", env: "LOCUS_LOG_LEVEL", kind: "string", default: "info" },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: "LOCUS_LOG_LEVEL",
+    kind: "string",
+    default: "info",
+    choices: ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
+  },
+  {
+    key: "durability",
+    flag: "durability",
+    env: "LOCUS_DURABILITY",
+    kind: "string",
+    default: "normal",
+    choices: ["normal", "full"],
+  },
+  { key: "rateLimit", flag: "rate-limit", env: "LOCUS_RATE_LIMIT", kind: "number", default: 20, min: 0.01 },
+  { key: "rateBurst", flag: "rate-burst", env: "LOCUS_RATE_BURST", kind: "int", default: 60, min: 1 },
+  {
+    key: "maxAccuracyM",
+    flag: "max-accuracy-m",
+    env: "LOCUS_MAX_ACCURACY_M",
+    kind: "number",
+    default: 1000,
+    min: 0,
+  },
+  {
+    key: "maxImpliedSpeed",
+    flag: "max-implied-speed",
+    env: "LOCUS_MAX_IMPLIED_SPEED",
+    kind: "number",
+    default: 100,
+    min: 0,
+  },
   {
     key: "buildIfStale",
     flag: "build-if-stale",
@@ -128,7 +172,13 @@ function convert(setting: Setting, raw: string | boolean, source: string): Confi
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     throw new ConfigError(`${source} must be true or false, got "${raw}"`);
   }
-  if (setting.kind === "string") return String(raw);
+  if (setting.kind === "string") {
+    const value = String(raw);
+    if (setting.choices && !setting.choices.includes(value)) {
+      throw new ConfigError(`${source} must be one of ${setting.choices.join(", ")}, got "${value}"`);
+    }
+    return value;
+  }
   const value = Number(raw);
   const ok = setting.kind === "int" ? Number.isInteger(value) : Number.isFinite(value);
   if (String(raw).trim() === "" || !ok) {

@@ -33,7 +33,7 @@ export async function startLocus(
   const { logger } = options;
   if (config.buildIfStale) await ensureDashboardBuilt(logger);
 
-  const db = openDatabase(config.db);
+  const db = openDatabase(config.db, config.durability);
   const store = new PositionStore(db);
   const httpServer = createServer();
   const app = createApp(httpServer, { ...options, store, config, version: VERSION });

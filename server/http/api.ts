@@ -14,7 +14,7 @@ import type { Config } from "../config.ts";
 import type { GroupCommitter } from "../ingest/group-commit.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { PositionStore } from "../store/position-store.ts";
-import { BadRequest, intParam, timeParam } from "./params.ts";
+import { BadRequest, choiceParam, intParam, timeParam } from "./params.ts";
 
 export class NotFound extends Error {}
 
@@ -75,7 +75,13 @@ export function apiRouter({ store, hub, committer, config, clock, version }: Api
       max: POSITIONS_MAX_LIMIT,
     });
     // One row more than asked tells whether a next page exists without a second query.
-    const rows = store.positions(deviceId, from, to, limit + 1);
+    const flagged = choiceParam(req.query, "flagged", ["exclude", "include"], "exclude");
+    const rows = store.positions(deviceId, {
+      from,
+      to,
+      limit: limit + 1,
+      withFlagged: flagged === "include",
+    });
     const positions = rows.slice(0, limit);
     const more = rows.length > limit;
     const reply: PositionsReply = {
@@ -83,7 +89,7 @@ export function apiRouter({ store, hub, committer, config, clock, version }: Api
       from,
       to,
       positions,
-      next: more ? nextPageUrl(req, positions.at(-1)!.ts + 1, to, limit) : null,
+      next: more ? nextPageUrl(req, { from: positions.at(-1)!.ts + 1, to, limit, flagged }) : null,
     };
     res.json(reply);
   });
@@ -92,7 +98,7 @@ export function apiRouter({ store, hub, committer, config, clock, version }: Api
 }
 
 /** Pages continue after the last `ts` returned: (device, ts) is unique, so no row repeats or goes missing. */
-function nextPageUrl(req: Request, from: number, to: number, limit: number): string {
-  const params = new URLSearchParams({ from: String(from), to: String(to), limit: String(limit) });
+function nextPageUrl(req: Request, page: Record<string, string | number>): string {
+  const params = new URLSearchParams(Object.entries(page).map(([k, v]) => [k, String(v)]));
   return `${req.baseUrl}${req.path}?${params}`;
 }

@@ -49,3 +49,17 @@ export function intParam(
   if (value < min || value > max) throw new BadRequest(name, `must be from ${min} to ${max}`);
   return value;
 }
+
+export function choiceParam<T extends string>(
+  query: Query,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const raw = single(query, name);
+  if (raw === undefined || raw === "") return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new BadRequest(name, `must be one of ${choices.join(", ")}`);
+  }
+  return raw as T;
+}

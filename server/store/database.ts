@@ -6,14 +6,15 @@ import { MIGRATIONS } from "./migrations.ts";
 export type Db = Database.Database;
 
 /** Open (creating if needed) the SQLite file, set its pragmas and bring its schema up to date. */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, durability: "normal" | "full" = "normal"): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   // WAL: dashboards' history reads never block ingest, and a commit is one sequential append.
   db.pragma("journal_mode = WAL");
-  // NORMAL under WAL: a committed transaction survives a process crash; only power loss can take
-  // the last few commits. The --durability option (FULL) is the knob for those who need more.
-  db.pragma("synchronous = NORMAL");
+  // NORMAL under WAL: a committed transaction survives a process crash (SIGKILL, OOM); a power
+  // loss or kernel crash can take the last commits. FULL fsyncs the WAL on every commit, so an
+  // acknowledged position survives those too; with group commit it costs little (see README).
+  db.pragma(`synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
   // Another process (the CLI, a backup) may hold the write lock briefly: wait rather than fail.
   db.pragma("busy_timeout = 5000");
   // With many devices each commit dirties about one page per row; checkpointing every 1,000 pages

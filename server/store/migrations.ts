@@ -30,4 +30,6 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device, ts)
   ) WITHOUT ROWID;
   `,
+  // 2: implausible fixes are kept but flagged with a reason (NULL = plausible).
+  `ALTER TABLE positions ADD COLUMN flag TEXT;`,
 ];

@@ -1,4 +1,4 @@
-import type { Position } from "../../protocol/index.ts";
+import type { HistoryPosition, ImplausibleReason, Position } from "../../protocol/index.ts";
 import type { Db } from "./database.ts";
 
 /** A validated position on its way to disk. */
@@ -6,6 +6,8 @@ export interface NewPosition {
   deviceId: string;
   position: Position;
   receivedAt: number;
+  /** Why the fix is implausible, or null. Flagged fixes are stored but left out of views. */
+  flag: ImplausibleReason | null;
 }
 
 export interface StoredDevice {
@@ -29,6 +31,7 @@ type PositionRow = [
 ];
 
 const POSITION_COLUMNS = "ts, lat, lon, speed, course, alt, accuracy, battery, attributes";
+const COLUMN_COUNT = 9;
 
 /** Rebuild the contract's Position from a row, leaving out what the device never sent. */
 function toPosition(row: PositionRow): Position {
@@ -57,19 +60,25 @@ export class PositionStore {
       deviceKey: db.prepare("SELECT id FROM devices WHERE uid = ?").pluck(),
       allDeviceKeys: db.prepare("SELECT uid, id FROM devices").raw(),
       insertPosition: db.prepare(
-        `INSERT OR IGNORE INTO positions (device, ${POSITION_COLUMNS}, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO positions (device, ${POSITION_COLUMNS}, received_at, flag)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       range: db
         .prepare(
           `SELECT ${POSITION_COLUMNS} FROM positions
+           WHERE device = ? AND ts >= ? AND ts <= ? AND flag IS NULL ORDER BY ts LIMIT ?`,
+        )
+        .raw(),
+      rangeWithFlagged: db
+        .prepare(
+          `SELECT ${POSITION_COLUMNS}, flag FROM positions
            WHERE device = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`,
         )
         .raw(),
       latest: db
         .prepare(
           `SELECT ${POSITION_COLUMNS}, received_at FROM positions
-           WHERE device = ? ORDER BY ts DESC LIMIT 1`,
+           WHERE device = ? AND flag IS NULL ORDER BY ts DESC LIMIT 1`,
         )
         .raw(),
     };
@@ -102,7 +111,7 @@ export class PositionStore {
     return this.db.transaction(() => {
       const inserted: boolean[] = new Array<boolean>(rows.length);
       for (let i = 0; i < rows.length; i++) {
-        const { deviceId, position: p, receivedAt } = rows[i]!;
+        const { deviceId, position: p, receivedAt, flag } = rows[i]!;
         const result = this.stmt.insertPosition.run(
           this.deviceKey(deviceId, receivedAt),
           p.ts,
@@ -115,6 +124,7 @@ export class PositionStore {
           p.battery ?? null,
           p.attributes === undefined ? null : JSON.stringify(p.attributes),
           receivedAt,
+          flag,
         );
         inserted[i] = result.changes === 1;
       }
@@ -130,11 +140,27 @@ export class PositionStore {
     return this.deviceKeys.size;
   }
 
-  /** Positions of one device with from ≤ ts ≤ to, oldest first, at most `limit`. */
-  positions(deviceId: string, from: number, to: number, limit: number): Position[] {
+  /**
+   * Positions of one device with from ≤ ts ≤ to, oldest first, at most `limit`. Implausible fixes
+   * are left out unless `withFlagged`, in which case each carries its `flag`.
+   */
+  positions(
+    deviceId: string,
+    range: { from: number; to: number; limit: number; withFlagged?: boolean },
+  ): HistoryPosition[] {
     const key = this.deviceKeys.get(deviceId);
     if (key === undefined) return [];
-    return (this.stmt.range.all(key, from, to, limit) as PositionRow[]).map(toPosition);
+    const { from, to, limit } = range;
+    if (!range.withFlagged) {
+      return (this.stmt.range.all(key, from, to, limit) as PositionRow[]).map(toPosition);
+    }
+    const rows = this.stmt.rangeWithFlagged.all(key, from, to, limit) as [...PositionRow, ImplausibleReason | null][];
+    return rows.map((row) => {
+      const p: HistoryPosition = toPosition(row.slice(0, COLUMN_COUNT) as PositionRow);
+      const flag = row[COLUMN_COUNT];
+      if (flag) p.flag = flag;
+      return p;
+    });
   }
 
   /** Every known device with its newest fix: the live hub's state after a restart. */
@@ -144,8 +170,8 @@ export class PositionStore {
       const row = this.stmt.latest.get(key) as [...PositionRow, number] | undefined;
       result.push({
         deviceId,
-        latest: row ? toPosition(row.slice(0, 9) as PositionRow) : null,
-        latestReceivedAt: row ? row[9] : null,
+        latest: row ? toPosition(row.slice(0, COLUMN_COUNT) as PositionRow) : null,
+        latestReceivedAt: row ? row[COLUMN_COUNT] : null,
       });
     }
     return result;

@@ -19,7 +19,7 @@ describe("server lifecycle", () => {
   it("keeps every position across a restart on the same database file", async () => {
     const first = await startTestLocus();
     const truck = await connectDevice(first.url, "truck-17");
-    const fixes = [makePosition(), makePosition(), makePosition({ lat: 47.1 })];
+    const fixes = [makePosition(), makePosition(), makePosition({ lat: 52.5201 })];
     await report(truck, fixes);
     truck.close();
     await first.stop();

@@ -44,7 +44,7 @@ describe("live fan-out to dashboards", () => {
     await Promise.all(
       devices.map(async (socket, i) => {
         for (let n = 0; n < 10; n++) {
-          const fix = makePosition({ lat: 50 + i / 100, lon: 10 + n / 1000 });
+          const fix = makePosition({ lat: 52 + i / 100, lon: 13 + n / 10_000 });
           await report(socket, fix);
           last.set(`d${i}`, fix.ts);
         }
@@ -73,7 +73,7 @@ describe("live fan-out to dashboards", () => {
     await waitFor(() => watcher.snapshots.length === 1);
 
     watcher.socket.io.engine.close(); // the link drops; socket.io reconnects by itself
-    const missed = makePosition({ lat: 51 });
+    const missed = makePosition({ lat: 52.5203 });
     await report(truck, missed);
 
     const second = await waitFor(() => watcher.snapshots[1], { what: "snapshot after reconnect" });
@@ -84,8 +84,8 @@ describe("live fan-out to dashboards", () => {
     server = await startTestLocus({ tickMs: 50 });
     const watcher = dashboard(server.url);
     const car = await device(server.url, "car");
-    const older = makePosition({ lat: 1 });
-    const newer = makePosition({ lat: 2 });
+    const older = makePosition({ lat: 52.5201 });
+    const newer = makePosition({ lat: 52.5202 });
     await report(car, newer);
     await waitFor(() => watcher.latest("car")?.ts === newer.ts);
 
@@ -109,9 +109,9 @@ describe("live fan-out to dashboards", () => {
     await waitFor(() => statusOf() === "moving", { what: "moving" });
     await report(bus, makePosition({ speed: 0 }));
     await waitFor(() => statusOf() === "stopped", { what: "stopped" });
-    // Without speed, the displacement between fixes decides: 100 m in 1 s is moving.
-    const a = makePosition({ speed: undefined, lat: 10, lon: 10 });
-    await report(bus, [a, { ...a, ts: a.ts + 1000, lat: 10.0009, speed: undefined }]);
+    // Without speed, the displacement between fixes decides: 10 m in 1 s is moving.
+    const a = makePosition({ speed: undefined });
+    await report(bus, [a, { ...a, ts: a.ts + 1000, lat: a.lat + 0.00009 }]);
     await waitFor(() => statusOf() === "moving", { what: "moving from displacement" });
 
     now += 61_000; // silence for longer than offlineAfterMs

@@ -1,0 +1,99 @@
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDashboardBuilt } from "../../server/build-dashboard.ts";
+import { silentLogger } from "../../server/logger.ts";
+import { startFleet } from "../../simulator/fleet.ts";
+import { startTestLocus, type TestLocus } from "../support/locus.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = "test-results";
+const VEHICLES = 6;
+
+let server: TestLocus;
+let fleet: ReturnType<typeof startFleet>;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  await ensureDashboardBuilt(silentLogger);
+  server = await startTestLocus({ tickMs: 100 });
+  fleet = startFleet({ url: server.url, vehicles: VEHICLES, intervalMs: 500, seed: 7 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // No internet here: map tiles must fail fast rather than hang the page.
+  await page.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await server?.dispose();
+});
+
+const drawn = () => page.getByTestId("vehicle-canvas").getAttribute("data-drawn").then(Number);
+
+describe("dashboard in Chromium", () => {
+  it("shows the live fleet on the map and counts it", async () => {
+    await page.goto(server.url);
+    await expect
+      .poll(() => page.getByTestId("connection").getAttribute("data-state"), { timeout: 10_000 })
+      .toBe("live");
+    await expect
+      .poll(() => page.getByTestId("vehicle-count").textContent().then(Number), { timeout: 10_000 })
+      .toBe(VEHICLES);
+    await expect.poll(drawn, { timeout: 10_000 }).toBe(VEHICLES);
+    await expect.poll(() => page.getByTestId("vehicle-row").count()).toBe(VEHICLES);
+  });
+
+  it("moves a selected vehicle, follows it and draws its trail", async () => {
+    const search = page.getByTestId("search");
+    await search.fill("0002");
+    const row = page.getByTestId("vehicle-row");
+    await expect.poll(() => row.count()).toBe(1);
+    await row.first().click();
+
+    const details = page.getByTestId("details");
+    await details.waitFor({ state: "visible", timeout: 5_000 });
+    const where = async () =>
+      `${await details.getByTestId("details-lat").textContent()},${await details.getByTestId("details-lon").textContent()}`;
+    const first = await where();
+    await expect.poll(where, { timeout: 10_000 }).not.toBe(first);
+
+    const trail = page.locator("path.locus-trail");
+    await expect.poll(() => trail.count(), { timeout: 10_000 }).toBe(1);
+    // A trail of several fixes: an SVG path with more than one segment.
+    await expect
+      .poll(async () => ((await trail.getAttribute("d")) ?? "").split("L").length, { timeout: 10_000 })
+      .toBeGreaterThan(2);
+    expect(new URL(page.url()).search).toContain("0002");
+    await page.screenshot({ path: `${SCREENSHOTS}/dashboard-selected.png` });
+  });
+
+  it("reconnects and resyncs after the link drops", async () => {
+    // Closing the transport under the socket looks to the page like a lost network link.
+    for (const socket of server.locus.app.io.of("/live").sockets.values()) socket.conn.close();
+    const before = await page.getByTestId("details-lat").textContent();
+    await expect
+      .poll(() => page.getByTestId("connection").getAttribute("data-state"), { timeout: 10_000 })
+      .toBe("live");
+    await expect.poll(drawn, { timeout: 10_000 }).toBe(VEHICLES);
+    // Updates flow again after the resync: the selected vehicle keeps moving.
+    await expect
+      .poll(() => page.getByTestId("details-lat").textContent(), { timeout: 10_000 })
+      .not.toBe(before);
+  });
+});

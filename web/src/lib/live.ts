@@ -1,0 +1,74 @@
+import { io, type Socket } from "socket.io-client";
+import { LIVE_NAMESPACE } from "../../../protocol/events.ts";
+import type { LiveClientToServer, LiveServerToClient } from "../../../protocol/index.ts";
+import { connection } from "./state/connection.svelte.ts";
+import type { Fleet } from "./state/fleet.svelte.ts";
+
+// LIVE_NAMESPACE comes from events.ts directly: protocol/index.ts also re-exports the zod
+// validators, which the dashboard has no use for.
+
+/** Failed attempts in a row before "reconnecting" becomes "offline" (socket.io keeps trying). */
+const ATTEMPTS_BEFORE_OFFLINE = 3;
+
+/**
+ * The only owner of the live socket. Every connect, reconnects included, starts with a
+ * `fleet:snapshot` that replaces the fleet; `fleet:updated` batches are deltas on top of it.
+ * Returns a function that closes the socket.
+ */
+export function startLive(fleet: Fleet): () => void {
+  const socket: Socket<LiveServerToClient, LiveClientToServer> = io(LIVE_NAMESPACE, {
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+  });
+  let failures = 0;
+  let everConnected = false;
+
+  socket.on("fleet:snapshot", (snapshot) => {
+    fleet.replace(snapshot);
+    failures = 0;
+    connection.state = "live";
+    connection.lastMessageAt = Date.now();
+  });
+
+  socket.on("fleet:updated", (batch) => {
+    fleet.apply(batch);
+    connection.lastMessageAt = Date.now();
+  });
+
+  socket.on("connect", () => {
+    everConnected = true;
+    // Stay "connecting" until the snapshot lands: before it the map would show stale data as live.
+    if (connection.state !== "live") connection.state = "connecting";
+  });
+
+  socket.on("disconnect", (reason) => {
+    connection.state = navigator.onLine ? "reconnecting" : "offline";
+    // A server-side disconnect (e.g. a restart) is not retried by socket.io on its own.
+    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+  });
+
+  socket.on("connect_error", () => {
+    failures++;
+    if (!navigator.onLine || failures >= ATTEMPTS_BEFORE_OFFLINE) connection.state = "offline";
+    else connection.state = everConnected ? "reconnecting" : "connecting";
+  });
+
+  const onOffline = () => {
+    connection.state = "offline";
+  };
+  const onOnline = () => {
+    // Skip the backoff wait: the network just came back.
+    if (!socket.connected) {
+      connection.state = everConnected ? "reconnecting" : "connecting";
+      socket.disconnect().connect();
+    }
+  };
+  window.addEventListener("offline", onOffline);
+  window.addEventListener("online", onOnline);
+
+  return () => {
+    window.removeEventListener("offline", onOffline);
+    window.removeEventListener("online", onOnline);
+    socket.close();
+  };
+}
