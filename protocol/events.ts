@@ -33,6 +33,7 @@ export type ErrorCode =
   | "batch_too_large"
   | "rate_limited"
   | "unauthorized"
+  | "unknown_event"
   | "shutting_down"
   | "internal";
 

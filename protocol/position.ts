@@ -24,13 +24,35 @@ const attributeValue = z.union([z.string().max(MAX_ATTRIBUTE_STRING), z.number()
   error: `must be a string of at most ${MAX_ATTRIBUTE_STRING} characters, a finite number or a boolean`,
 });
 
-const attributes = z
-  .record(z.string().min(1).max(MAX_ATTRIBUTE_KEY), attributeValue, {
-    error: "must be a flat object of strings, numbers and booleans",
+/** Keys that would reach an object's prototype machinery when assigned; never legitimate data. */
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+const attributeKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, {
+    error: `keys must be 1–${MAX_ATTRIBUTE_KEY} characters of A–Z a–z 0–9 _ . : -`,
   })
-  .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, {
-    error: `must have at most ${MAX_ATTRIBUTES} keys`,
+  .refine((k) => !RESERVED_KEYS.has(k), {
+    error: "keys must not be __proto__, constructor or prototype",
   });
+
+// JSON.parse makes "__proto__" an own key, which zod's record would skip without a word: check
+// the raw input first so such a key is rejected, never silently dropped.
+const hasProtoKey = (v: unknown) =>
+  typeof v === "object" && v !== null && Object.prototype.hasOwnProperty.call(v, "__proto__");
+
+const attributes = z
+  .unknown()
+  .refine((v) => !hasProtoKey(v), { error: "keys must not be __proto__, constructor or prototype" })
+  .pipe(
+    z
+      .record(attributeKey, attributeValue, {
+        error: "must be a flat object of strings, numbers and booleans",
+      })
+      .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, {
+        error: `must have at most ${MAX_ATTRIBUTES} keys`,
+      }),
+  );
 
 export const positionSchema = z.strictObject(
   {

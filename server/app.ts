@@ -50,7 +50,11 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   const initialDevices = store.devices();
   const hub = new LiveHub(
     io.of(LIVE_NAMESPACE) as LiveNamespace,
-    { tickMs: config.tickMs, offlineAfterMs: config.offlineAfterMs, movingSpeed: config.movingSpeed },
+    {
+      tickMs: config.tickMs,
+      offlineAfterMs: config.offlineAfterMs,
+      movingSpeed: config.movingSpeed,
+    },
     clock,
     logger,
     initialDevices,

@@ -106,7 +106,8 @@ export const SETTINGS: readonly Setting[] = [
     flag: "tile-attribution",
     env: "LOCUS_TILE_ATTRIBUTION",
     kind: "string",
-    default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    default:
+      '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
   },
   {
     key: "trailMinutes",
@@ -132,8 +133,22 @@ export const SETTINGS: readonly Setting[] = [
     default: "normal",
     choices: ["normal", "full"],
   },
-  { key: "rateLimit", flag: "rate-limit", env: "LOCUS_RATE_LIMIT", kind: "number", default: 20, min: 0.01 },
-  { key: "rateBurst", flag: "rate-burst", env: "LOCUS_RATE_BURST", kind: "int", default: 60, min: 1 },
+  {
+    key: "rateLimit",
+    flag: "rate-limit",
+    env: "LOCUS_RATE_LIMIT",
+    kind: "number",
+    default: 20,
+    min: 0.01,
+  },
+  {
+    key: "rateBurst",
+    flag: "rate-burst",
+    env: "LOCUS_RATE_BURST",
+    kind: "int",
+    default: 60,
+    min: 1,
+  },
   {
     key: "maxAccuracyM",
     flag: "max-accuracy-m",
@@ -175,14 +190,18 @@ function convert(setting: Setting, raw: string | boolean, source: string): Confi
   if (setting.kind === "string") {
     const value = String(raw);
     if (setting.choices && !setting.choices.includes(value)) {
-      throw new ConfigError(`${source} must be one of ${setting.choices.join(", ")}, got "${value}"`);
+      throw new ConfigError(
+        `${source} must be one of ${setting.choices.join(", ")}, got "${value}"`,
+      );
     }
     return value;
   }
   const value = Number(raw);
   const ok = setting.kind === "int" ? Number.isInteger(value) : Number.isFinite(value);
   if (String(raw).trim() === "" || !ok) {
-    throw new ConfigError(`${source} must be ${setting.kind === "int" ? "an integer" : "a number"}, got "${raw}"`);
+    throw new ConfigError(
+      `${source} must be ${setting.kind === "int" ? "an integer" : "a number"}, got "${raw}"`,
+    );
   }
   if (setting.min !== undefined && value < setting.min) {
     throw new ConfigError(`${source} must be ≥ ${setting.min}, got ${value}`);

@@ -5,7 +5,9 @@ import { NotFound } from "./api.ts";
 import { BadRequest } from "./params.ts";
 
 export const apiNotFound: RequestHandler = (req, res) => {
-  const reply: ErrorReply = { error: { code: "not_found", message: `no route ${req.method} ${req.path}` } };
+  const reply: ErrorReply = {
+    error: { code: "not_found", message: `no route ${req.method} ${req.path}` },
+  };
   res.status(404).json(reply);
 };
 
@@ -32,5 +34,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 function isHttpError(err: unknown): err is { status: number; expose?: boolean; message: string } {
-  return typeof err === "object" && err !== null && typeof (err as { status?: unknown }).status === "number";
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    typeof (err as { status?: unknown }).status === "number"
+  );
 }

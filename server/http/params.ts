@@ -19,8 +19,7 @@ function single(query: Query, name: string): string | undefined {
 }
 
 // Full ISO-8601 date-time with an explicit zone (or a bare date, taken as UTC midnight).
-const ISO_8601 =
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
 /** A time as epoch milliseconds or ISO-8601; `fallback` when absent. */
 export function timeParam(query: Query, name: string, fallback: number): number {
@@ -44,7 +43,8 @@ export function intParam(
 ): number {
   const raw = single(query, name);
   if (raw === undefined || raw === "") return fallback;
-  if (!/^\d{1,9}$/.test(raw)) throw new BadRequest(name, `must be an integer from ${min} to ${max}`);
+  if (!/^\d{1,9}$/.test(raw))
+    throw new BadRequest(name, `must be an integer from ${min} to ${max}`);
   const value = Number(raw);
   if (value < min || value > max) throw new BadRequest(name, `must be from ${min} to ${max}`);
   return value;

@@ -1,6 +1,7 @@
 import { deviceIdSchema, type DeviceAuth } from "../../protocol/index.ts";
 
-export type AuthResult = { ok: true; deviceId: string } | { ok: false; code: string; message: string };
+export type AuthResult =
+  { ok: true; deviceId: string } | { ok: false; code: string; message: string };
 
 /**
  * Decides at the handshake whether a device may connect, and as whom. Today every well-formed

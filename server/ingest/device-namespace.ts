@@ -50,6 +50,20 @@ export function attachDeviceNamespace(
         reply({ ok: false, error: { code: "internal", message: "internal error, retry" } });
       });
     });
+    // A device speaking a newer or foreign dialect learns so, instead of waiting for an ack forever.
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (event === "position:report") return;
+      const ack = args.at(-1);
+      if (typeof ack === "function") {
+        ack({
+          ok: false,
+          error: {
+            code: "unknown_event",
+            message: `unknown event "${String(event).slice(0, 64)}"`,
+          },
+        });
+      }
+    });
     socket.on("disconnect", (reason) => logger.debug({ deviceId, reason }, "device disconnected"));
   });
 }

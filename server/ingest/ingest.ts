@@ -44,7 +44,10 @@ export class Ingest {
       const wait = limiter.retryAfterMs(deviceId);
       return {
         ok: false,
-        error: { code: "rate_limited", message: `too many reports from this device; retry in ${wait} ms` },
+        error: {
+          code: "rate_limited",
+          message: `too many reports from this device; retry in ${wait} ms`,
+        },
       };
     }
     const checked = checkReport(payload);
@@ -86,10 +89,16 @@ export class Ingest {
       inserted = await committer.submit(rows);
     } catch (err) {
       if (err instanceof ShuttingDownError) {
-        return { ok: false, error: { code: "shutting_down", message: "server is shutting down, retry" } };
+        return {
+          ok: false,
+          error: { code: "shutting_down", message: "server is shutting down, retry" },
+        };
       }
       logger.error({ err, deviceId }, "report failed");
-      return { ok: false, error: { code: "internal", message: "could not store positions, retry" } };
+      return {
+        ok: false,
+        error: { code: "internal", message: "could not store positions, retry" },
+      };
     }
 
     let accepted = 0;

@@ -30,7 +30,8 @@ export class PlausibilityCheck {
     initial: Iterable<{ deviceId: string; latest: Position | null }> = [],
   ) {
     for (const { deviceId, latest } of initial) {
-      if (latest) this.anchors.set(deviceId, { ts: latest.ts, lat: latest.lat, lon: latest.lon, jumps: 0 });
+      if (latest)
+        this.anchors.set(deviceId, { ts: latest.ts, lat: latest.lat, lon: latest.lon, jumps: 0 });
     }
   }
 

@@ -154,7 +154,10 @@ export class PositionStore {
     if (!range.withFlagged) {
       return (this.stmt.range.all(key, from, to, limit) as PositionRow[]).map(toPosition);
     }
-    const rows = this.stmt.rangeWithFlagged.all(key, from, to, limit) as [...PositionRow, ImplausibleReason | null][];
+    const rows = this.stmt.rangeWithFlagged.all(key, from, to, limit) as [
+      ...PositionRow,
+      ImplausibleReason | null,
+    ][];
     return rows.map((row) => {
       const p: HistoryPosition = toPosition(row.slice(0, COLUMN_COUNT) as PositionRow);
       const flag = row[COLUMN_COUNT];

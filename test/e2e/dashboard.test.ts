@@ -77,7 +77,9 @@ describe("dashboard in Chromium", () => {
     await expect.poll(() => trail.count(), { timeout: 10_000 }).toBe(1);
     // A trail of several fixes: an SVG path with more than one segment.
     await expect
-      .poll(async () => ((await trail.getAttribute("d")) ?? "").split("L").length, { timeout: 10_000 })
+      .poll(async () => ((await trail.getAttribute("d")) ?? "").split("L").length, {
+        timeout: 10_000,
+      })
       .toBeGreaterThan(2);
     expect(new URL(page.url()).search).toContain("0002");
     await page.screenshot({ path: `${SCREENSHOTS}/dashboard-selected.png` });

@@ -1,16 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PositionsReply } from "../../protocol/index.ts";
-import { connectDevice, makePosition, report, startTestLocus, type TestLocus } from "../support/locus.ts";
+import {
+  connectDevice,
+  makePosition,
+  report,
+  startTestLocus,
+  type TestLocus,
+} from "../support/locus.ts";
 
 let server: TestLocus;
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 2 * 3_600_000; // two hours ago, on a minute
-const track = Array.from({ length: 250 }, (_, i) => makePosition({ ts: T0 + i * 10_000, lat: 40 + i / 1e4 }));
+const track = Array.from({ length: 250 }, (_, i) =>
+  makePosition({ ts: T0 + i * 10_000, lat: 40 + i / 1e4 }),
+);
 
 beforeAll(async () => {
   server = await startTestLocus();
   const socket = await connectDevice(server.url, "tracker");
   // Sent shuffled: history must come back sorted whatever the arrival order.
-  const shuffled = [...track].sort((a, b) => (a.lat * 7919) % 1 - (b.lat * 7919) % 1);
+  const shuffled = [...track].sort((a, b) => ((a.lat * 7919) % 1) - ((b.lat * 7919) % 1));
   expect(await report(socket, shuffled)).toMatchObject({ accepted: track.length });
   socket.close();
 });
@@ -86,7 +94,12 @@ describe("GET /api/devices and /api/health", () => {
   it("lists every device with its latest position and status", async () => {
     const { body } = await get("/api/devices");
     expect(body.devices).toEqual([
-      { id: "tracker", status: expect.any(String), lastSeen: expect.any(Number), position: track.at(-1) },
+      {
+        id: "tracker",
+        status: expect.any(String),
+        lastSeen: expect.any(Number),
+        position: track.at(-1),
+      },
     ]);
   });
 

@@ -106,7 +106,11 @@ describe("position:report", () => {
     ["a string", "hello", "invalid_payload"],
     ["null", null, "invalid_payload"],
     ["an empty array", [], "invalid_payload"],
-    ["a batch over the limit", Array.from({ length: MAX_BATCH + 1 }, () => makePosition()), "batch_too_large"],
+    [
+      "a batch over the limit",
+      Array.from({ length: MAX_BATCH + 1 }, () => makePosition()),
+      "batch_too_large",
+    ],
   ])("answers %s with a whole-message error", async (_name, payload, code) => {
     const ack = await report(await device("x"), payload);
     expect(ack).toMatchObject({ ok: false, error: { code } });

@@ -95,7 +95,9 @@ describe("per-device rate limit", () => {
     const limited = answers.filter((a) => !a.ok && a.error.code === "rate_limited");
     expect(answers.filter((a) => a.ok)).toHaveLength(10);
     expect(limited).toHaveLength(20);
-    expect(limited[0]).toMatchObject({ error: { message: expect.stringMatching(/retry in \d+ ms/) } });
+    expect(limited[0]).toMatchObject({
+      error: { message: expect.stringMatching(/retry in \d+ ms/) },
+    });
     expect(await report(calm, makePosition())).toMatchObject({ ok: true, accepted: 1 });
   });
 });

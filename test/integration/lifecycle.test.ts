@@ -25,13 +25,20 @@ describe("server lifecycle", () => {
     await first.stop();
 
     const second = await startTestLocus({}, { dbPath: first.dbPath });
-    cleanup.push(() => first.dispose(), () => second.dispose());
-    const history = await fetch(`${second.url}/api/devices/truck-17/positions`).then((r) => r.json());
+    cleanup.push(
+      () => first.dispose(),
+      () => second.dispose(),
+    );
+    const history = await fetch(`${second.url}/api/devices/truck-17/positions`).then((r) =>
+      r.json(),
+    );
     expect(history.positions).toEqual(fixes);
     const watcher = new Dashboard(second.url);
     cleanup.push(() => watcher.close());
     const snapshot = await waitFor(() => watcher.snapshots[0], { what: "snapshot" });
-    expect(snapshot.devices).toEqual([expect.objectContaining({ id: "truck-17", position: fixes[2] })]);
+    expect(snapshot.devices).toEqual([
+      expect.objectContaining({ id: "truck-17", position: fixes[2] }),
+    ]);
   });
 
   it("on shutdown commits and acks the reports still waiting for their group commit", async () => {

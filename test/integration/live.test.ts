@@ -103,7 +103,8 @@ describe("live fan-out to dashboards", () => {
     server = await startTestLocus({ tickMs: 50, offlineAfterMs: 60_000 }, { clock });
     const watcher = dashboard(server.url);
     const bus = await device(server.url, "bus");
-    const statusOf = () => watcher.batches.at(-1)?.batch.devices.find((d) => d.id === "bus")?.status;
+    const statusOf = () =>
+      watcher.batches.at(-1)?.batch.devices.find((d) => d.id === "bus")?.status;
 
     await report(bus, makePosition({ speed: 9 }));
     await waitFor(() => statusOf() === "moving", { what: "moving" });

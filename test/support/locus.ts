@@ -35,13 +35,17 @@ export async function startTestLocus(
 ): Promise<TestLocus> {
   const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), "locus-test-"));
   const dbPath = options.dbPath ?? join(dir!, "locus.db");
-  const config = loadConfig([], {}, {
-    port: 0,
-    host: "127.0.0.1",
-    db: dbPath,
-    logLevel: "silent",
-    ...overrides,
-  });
+  const config = loadConfig(
+    [],
+    {},
+    {
+      port: 0,
+      host: "127.0.0.1",
+      db: dbPath,
+      logLevel: "silent",
+      ...overrides,
+    },
+  );
   const locus = await startLocus(config, { logger: silentLogger, clock: options.clock });
   return {
     url: `http://127.0.0.1:${locus.port}`,
@@ -64,7 +68,11 @@ const clientOptions: Partial<ManagerOptions & SocketOptions> = {
   reconnectionDelay: 50,
 };
 
-export async function connectDevice(url: string, deviceId: string, token?: string): Promise<DeviceSocket> {
+export async function connectDevice(
+  url: string,
+  deviceId: string,
+  token?: string,
+): Promise<DeviceSocket> {
   const socket: DeviceSocket = io(`${url}/device`, { ...clientOptions, auth: { deviceId, token } });
   await new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);

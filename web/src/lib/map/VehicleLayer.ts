@@ -68,7 +68,7 @@ export class VehicleLayer extends L.Layer {
     canvas.setAttribute("data-drawn", "0");
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
-    map.on(this.mapEvents, this);
+    map.on(this.mapEvents);
     this.unsubscribe = this.fleet.onChange(() => this.redraw());
     this.resize();
     this.redraw();
@@ -76,7 +76,7 @@ export class VehicleLayer extends L.Layer {
   }
 
   override onRemove(map: L.Map): this {
-    map.off(this.mapEvents, this);
+    map.off(this.mapEvents);
     this.unsubscribe?.();
     cancelAnimationFrame(this.raf);
     this.raf = 0;
@@ -119,10 +119,10 @@ export class VehicleLayer extends L.Layer {
   }
 
   private readonly mapEvents: L.LeafletEventHandlerFnMap = {
-    move: this.redraw,
-    zoom: this.redraw,
-    viewreset: this.redraw,
-    moveend: this.redraw,
+    move: () => this.redraw(),
+    zoom: () => this.redraw(),
+    viewreset: () => this.redraw(),
+    moveend: () => this.redraw(),
     resize: () => {
       this.resize();
       this.redraw();

@@ -5,8 +5,12 @@ import * as L from "leaflet";
  * panning and zooming visible instead of vehicles floating on a blank plane; once tiles load
  * they cover it.
  */
+class GridBackground extends L.GridLayer {
+  protected override createTile(): HTMLElement {
+    return L.DomUtil.create("div", "locus-grid-tile");
+  }
+}
+
 export function createGridLayer(): L.GridLayer {
-  const grid = new L.GridLayer({ pane: "tilePane", zIndex: 0, tileSize: 256, updateWhenIdle: false });
-  grid.createTile = () => L.DomUtil.create("div", "locus-grid-tile");
-  return grid;
+  return new GridBackground({ pane: "tilePane", zIndex: 0, updateWhenIdle: false });
 }

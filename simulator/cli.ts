@@ -1,0 +1,215 @@
+import { parseArgs } from "node:util";
+import { DEVICE_ID_PATTERN } from "../protocol/index.ts";
+import { deviceIdFor, startFleet, type FleetLogger, type FleetStats } from "./fleet.ts";
+
+/**
+ * `npm run simulate -- --vehicles 200 --url http://localhost:3000`: a simulated fleet against any
+ * Locus server. Only flags and output live here; the fleet does the work.
+ */
+
+const USAGE = `Usage: npm run simulate -- [flags]
+
+  --url URL          Locus server (default http://localhost:3000)
+  --vehicles N       number of vehicles (default 50)
+  --interval MS      report interval per vehicle in ms (default 1000)
+  --seed N           random seed; the same seed drives the same paths (default 1)
+  --duration S       stop after S seconds (default: run until Ctrl-C)
+  --center LAT,LON   centre of the made-up city (default 52.52,13.405)
+  --prefix P         device id prefix (default sim-): P0001, P0002, …
+  --token T          device token sent by every vehicle (optional)
+  --help             this text
+`;
+
+class UsageError extends Error {}
+
+interface Settings {
+  url: string;
+  vehicles: number;
+  intervalMs: number;
+  seed: number;
+  durationMs: number | undefined;
+  center: { lat: number; lon: number };
+  prefix: string;
+  token: string | undefined;
+}
+
+function parseSettings(argv: string[]): Settings | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: "string", default: "http://localhost:3000" },
+        vehicles: { type: "string", default: "50" },
+        interval: { type: "string", default: "1000" },
+        seed: { type: "string", default: "1" },
+        duration: { type: "string" },
+        center: { type: "string", default: "52.52,13.405" },
+        prefix: { type: "string", default: "sim-" },
+        token: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (err) {
+    // parseArgs names the offending flag in its message.
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return "help";
+
+  let url: URL;
+  try {
+    url = new URL(values.url);
+  } catch {
+    throw new UsageError(`--url: not a URL: ${values.url}`);
+  }
+  if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) {
+    throw new UsageError("--url: must start with http://, https://, ws:// or wss://");
+  }
+  const vehicles = integer("--vehicles", values.vehicles, 1, 100_000);
+  const intervalMs = integer("--interval", values.interval, 10, 3_600_000);
+  const seed = integer("--seed", values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  let durationMs: number | undefined;
+  if (values.duration !== undefined) {
+    const seconds = Number(values.duration);
+    if (values.duration.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+      throw new UsageError(
+        `--duration: must be a positive number of seconds, got "${values.duration}"`,
+      );
+    }
+    durationMs = Math.round(seconds * 1000);
+  }
+  const center = parseCenter(values.center);
+  const prefix = values.prefix;
+  if (!DEVICE_ID_PATTERN.test(deviceIdFor(prefix, vehicles))) {
+    throw new UsageError(
+      "--prefix: device ids must be 1–64 characters of A–Z a–z 0–9 . _ : - (prefix plus 4+ digits)",
+    );
+  }
+  const token = values.token;
+  if (token !== undefined && token === "") throw new UsageError("--token: must not be empty");
+  return { url: values.url, vehicles, intervalMs, seed, durationMs, center, prefix, token };
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag}: must be a whole number from ${min} to ${max}, got "${text}"`);
+  }
+  return n;
+}
+
+function parseCenter(text: string): { lat: number; lon: number } {
+  const parts = text.split(",").map((p) => p.trim());
+  const [lat, lon] = parts.map(Number);
+  const ok =
+    parts.length === 2 &&
+    parts.every((p) => p !== "") &&
+    lat !== undefined &&
+    lon !== undefined &&
+    Math.abs(lat) <= 80 && // the flat-earth street grid distorts too much nearer the poles
+    Math.abs(lon) <= 180;
+  if (!ok) throw new UsageError(`--center: expected LAT,LON with |LAT| ≤ 80, got "${text}"`);
+  return { lat: lat!, lon: lon! };
+}
+
+function statusLine(s: FleetStats): string {
+  return (
+    `${s.connected}/${s.vehicles} connected · sent ${s.sentPerSec.toFixed(0)}/s · ` +
+    `acked ${s.ackedPerSec.toFixed(0)}/s · buffered ${s.buffered} · errors ${s.errors}`
+  );
+}
+
+async function main(): Promise<number> {
+  let settings: Settings | "help";
+  try {
+    settings = parseSettings(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`simulate: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (settings === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const tty = process.stdout.isTTY === true;
+  let statusShown = false;
+  // Log lines must not land in the middle of the rewritten status line.
+  const clearStatus = () => {
+    if (tty && statusShown) process.stdout.write("\r\x1b[K");
+    statusShown = false;
+  };
+  const logger: FleetLogger = {
+    info(message) {
+      clearStatus();
+      console.log(message);
+    },
+    warn(message) {
+      clearStatus();
+      console.warn(`warning: ${message}`);
+    },
+    error(message) {
+      clearStatus();
+      console.error(`error: ${message}`);
+    },
+  };
+  const { token } = settings;
+  const fleet = startFleet({
+    url: settings.url,
+    vehicles: settings.vehicles,
+    intervalMs: settings.intervalMs,
+    seed: settings.seed,
+    center: settings.center,
+    prefix: settings.prefix,
+    durationMs: settings.durationMs,
+    token: token === undefined ? undefined : () => token,
+    logger,
+  });
+
+  const status = setInterval(
+    () => {
+      const line = statusLine(fleet.stats());
+      if (tty) {
+        process.stdout.write(`\r\x1b[K${line}`);
+        statusShown = true;
+      } else {
+        console.log(line);
+      }
+    },
+    tty ? 1000 : 5000,
+  );
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130); // a second Ctrl-C means now
+    clearStatus();
+    console.log(`${signal}: stopping (sending what is buffered, Ctrl-C again to quit at once)`);
+    void fleet.stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const summary = await fleet.done;
+  clearInterval(status);
+  clearStatus();
+  const seconds = summary.durationMs / 1000;
+  console.log(
+    [
+      `summary after ${seconds.toFixed(1)} s, ${summary.vehicles} vehicles:`,
+      `  sent        ${summary.sent} (${summary.pushed} positions generated)`,
+      `  acked       ${summary.acked} (${summary.accepted} accepted)`,
+      `  duplicates  ${summary.duplicates}`,
+      `  rejected    ${summary.rejected}`,
+      `  dropped     ${summary.dropped}`,
+      `  unacked     ${summary.unacked}${summary.flushed ? "" : " (server did not confirm in time)"}`,
+      `  errors      ${summary.errors}`,
+      `  max wait    ${summary.maxWaitMs} ms (push to ack)`,
+    ].join("\n"),
+  );
+  return 0;
+}
+
+process.exitCode = await main();
