@@ -261,6 +261,9 @@ class SocketDeviceClient implements DeviceClient {
     this.#inFlight = null;
     if (err) {
       this.#retryLater(batch, new DeviceClientError("ack_timeout", "no ack in time", true));
+    } else if (!isReportAck(ack)) {
+      // Not a Locus server, or a broken one: keep the positions and try again later.
+      this.#retryLater(batch, new DeviceClientError("invalid_ack", "malformed ack", true));
     } else if (ack.ok) {
       this.#sendFailures = 0;
       this.#counts.accepted += ack.accepted;
@@ -324,6 +327,9 @@ class SocketDeviceClient implements DeviceClient {
   }
 
   #onDisconnect(reason: string): void {
+    // A report emitted just as the connection died may sit in socket.io's own buffer, which it
+    // would send on reconnect on top of our resend. Ours is the one that keeps the order.
+    this.#socket.sendBuffer = [];
     if (this.#inFlight) {
       this.#sendSeq++; // its ack, if any, can no longer arrive
       this.#requeue(this.#inFlight);
@@ -383,6 +389,18 @@ class SocketDeviceClient implements DeviceClient {
       }
     }
   }
+}
+
+function isReportAck(value: unknown): value is ReportAck {
+  if (typeof value !== "object" || value === null || !("ok" in value)) return false;
+  if (value.ok === true) {
+    const { accepted, duplicates, rejected } = value as Partial<Record<string, unknown>>;
+    return (
+      typeof accepted === "number" && typeof duplicates === "number" && Array.isArray(rejected)
+    );
+  }
+  const { error } = value as { error?: { code?: unknown } };
+  return value.ok === false && typeof error?.code === "string";
 }
 
 /** Exponential backoff with jitter, so a fleet that lost its server does not return in lockstep. */

@@ -87,7 +87,7 @@ export function buildStreetNetwork(options: StreetOptions): StreetNetwork {
     blockM = 250,
     arterialEvery = 4,
     ringScale = 1.5,
-    removeShare = 0.06,
+    removeShare = 0.1,
   } = options;
   if (ringScale <= Math.SQRT2) throw new RangeError("ringScale must exceed √2");
   const rng = new Random(seed, STREAM.network);

@@ -11,11 +11,11 @@ export const FALLBACK_CONFIG: Readonly<ClientConfigReply> = {
 };
 
 export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 
@@ -26,7 +26,10 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
 }
 
 export async function fetchConfig(signal?: AbortSignal): Promise<ClientConfigReply> {
-  return { ...FALLBACK_CONFIG, ...(await getJson<Partial<ClientConfigReply>>("/api/config", signal)) };
+  return {
+    ...FALLBACK_CONFIG,
+    ...(await getJson<Partial<ClientConfigReply>>("/api/config", signal)),
+  };
 }
 
 /** Cap on pages followed, so a misbehaving `next` cannot loop forever. */

@@ -1,7 +1,7 @@
 import { io, type Socket } from "socket.io-client";
 import { LIVE_NAMESPACE } from "../../../protocol/events.ts";
 import type { LiveClientToServer, LiveServerToClient } from "../../../protocol/index.ts";
-import { connection } from "./state/connection.svelte.ts";
+import { connection, type ConnectionState } from "./state/connection.svelte.ts";
 import type { Fleet } from "./state/fleet.svelte.ts";
 
 // LIVE_NAMESPACE comes from events.ts directly: protocol/index.ts also re-exports the zod
@@ -21,10 +21,11 @@ export function startLive(fleet: Fleet): () => void {
     reconnectionDelayMax: 5000,
   });
   let failures = 0;
-  let everConnected = false;
+  let hadSnapshot = false;
 
   socket.on("fleet:snapshot", (snapshot) => {
     fleet.replace(snapshot);
+    hadSnapshot = true;
     failures = 0;
     connection.state = "live";
     connection.lastMessageAt = Date.now();
@@ -35,10 +36,11 @@ export function startLive(fleet: Fleet): () => void {
     connection.lastMessageAt = Date.now();
   });
 
+  // "live" only once the snapshot lands: before it the map may still show stale positions.
+  const retrying = (): ConnectionState => (hadSnapshot ? "reconnecting" : "connecting");
+
   socket.on("connect", () => {
-    everConnected = true;
-    // Stay "connecting" until the snapshot lands: before it the map would show stale data as live.
-    if (connection.state !== "live") connection.state = "connecting";
+    if (connection.state === "offline") connection.state = retrying();
   });
 
   socket.on("disconnect", (reason) => {
@@ -50,7 +52,7 @@ export function startLive(fleet: Fleet): () => void {
   socket.on("connect_error", () => {
     failures++;
     if (!navigator.onLine || failures >= ATTEMPTS_BEFORE_OFFLINE) connection.state = "offline";
-    else connection.state = everConnected ? "reconnecting" : "connecting";
+    else connection.state = retrying();
   });
 
   const onOffline = () => {
@@ -59,7 +61,7 @@ export function startLive(fleet: Fleet): () => void {
   const onOnline = () => {
     // Skip the backoff wait: the network just came back.
     if (!socket.connected) {
-      connection.state = everConnected ? "reconnecting" : "connecting";
+      connection.state = retrying();
       socket.disconnect().connect();
     }
   };

@@ -23,6 +23,7 @@ export const STATUS_ORDER: readonly DeviceStatus[] = ["offline", "stopped", "mov
 export const ACCENT = "#2563eb";
 
 export function installStatusColors(root: HTMLElement = document.documentElement): void {
-  for (const status of STATUS_ORDER) root.style.setProperty(`--status-${status}`, STATUS_COLOR[status]);
+  for (const status of STATUS_ORDER)
+    root.style.setProperty(`--status-${status}`, STATUS_COLOR[status]);
   root.style.setProperty("--accent", ACCENT);
 }

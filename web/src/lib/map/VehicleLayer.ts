@@ -10,9 +10,22 @@ const HIT_RADIUS = 12;
 /** Vehicles this far outside the viewport are still drawn, so arrows do not pop at the edges. */
 const CULL_MARGIN = 16;
 const DEG = Math.PI / 180;
+const OUTLINE_COLOR = "#ffffff";
+/** ACCENT at low opacity, behind the selected vehicle. */
+const ACCENT_HALO = "rgba(37, 99, 235, 0.16)";
+/** Narrowest uncovered strip worth centring a followed vehicle in. */
+const MIN_FREE_PX = 200;
+/** Above this many vehicles in view, arrows are drawn without their white outline. */
+const OUTLINE_MAX_VEHICLES = 1500;
 const STATUS_INDEX: Readonly<Record<DeviceStatus, number>> = { offline: 0, stopped: 1, moving: 2 };
 const LABEL_FONT =
   '600 12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+
+export interface Insets {
+  left: number;
+  right: number;
+  bottom: number;
+}
 
 export interface VehicleLayerOptions {
   fleet: Fleet;
@@ -20,9 +33,9 @@ export interface VehicleLayerOptions {
 }
 
 /**
- * Every vehicle on one canvas. DOM markers cost a node per vehicle and a style recalculation
- * per move; a canvas redraw of 5,000 arrows is a few milliseconds. The layer draws only while a
- * glide is under way, the map moves or it follows a vehicle, and sleeps otherwise.
+ * Every vehicle on one canvas. DOM markers cost a node and a style recalculation per vehicle
+ * per move; one canvas redraw of 5,000 arrows costs less than a frame. The layer draws only
+ * while a glide is under way, the map moves or it follows a vehicle, and sleeps otherwise.
  *
  * Per frame it allocates nothing per vehicle: positions come from world pixels precomputed per
  * fix (projection.ts) through one scale-and-offset derived from the map's pixel origin, screen
@@ -51,6 +64,8 @@ export class VehicleLayer extends L.Layer {
   private hovered: Vehicle | null = null;
   private followId: string | null = null;
   private followPaused = false;
+  /** Container pixels hidden behind floating cards. */
+  private insets: Insets = { left: 0, right: 0, bottom: 0 };
 
   constructor(options: VehicleLayerOptions) {
     super();
@@ -94,6 +109,26 @@ export class VehicleLayer extends L.Layer {
   setFollow(id: string | null): void {
     this.followId = id;
     this.redraw();
+  }
+
+  /** Centre followed vehicles in the part of the map not covered by cards. */
+  setInsets(insets: Insets): void {
+    this.insets = { ...insets };
+    this.redraw();
+  }
+
+  /**
+   * Where followed vehicles are centred, relative to the container's centre: the middle of the
+   * uncovered area, unless the cards leave too little of it to bother.
+   */
+  centreOffset(): L.Point {
+    const { left, right, bottom } = this.insets;
+    const freeX = this.width - left - right;
+    const freeY = this.height - bottom;
+    return L.point(
+      freeX >= MIN_FREE_PX ? (left - right) / 2 : 0,
+      freeY >= MIN_FREE_PX ? -bottom / 2 : 0,
+    );
   }
 
   /** Hold following while the map flies somewhere, resuming at the end of that move. */
@@ -176,8 +211,9 @@ export class VehicleLayer extends L.Layer {
     if (!v?.position || this.followPaused || !this.lmap) return false;
     sampleVehicle(v, now);
     const { k, dx, dy } = this.transform();
-    const offX = v.x * k + dx - this.width / 2;
-    const offY = v.y * k + dy - this.height / 2;
+    const centre = this.centreOffset();
+    const offX = v.x * k + dx - this.width / 2 - centre.x;
+    const offY = v.y * k + dy - this.height / 2 - centre.y;
     if (Math.abs(offX) > this.width || Math.abs(offY) > this.height) {
       this.lmap.setView(worldToLatLng(v.x, v.y), this.lmap.getZoom(), { animate: false });
       return false;
@@ -233,21 +269,24 @@ export class VehicleLayer extends L.Layer {
 
     // Smaller arrows when zoomed out, where vehicles crowd together.
     const scale = k >= 2 ** 12 ? 1 : 0.75;
-    ctx.lineWidth = 1.5;
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = "#ffffff";
+    // Each status is two fills: a slightly larger white arrow as the outline, then the colour.
+    // Stroking would be simpler, but a software-rasterised canvas (no GPU) takes ~80 ms a frame
+    // to stroke 5,000 arrows. In a crowd the outline is dropped too: it doubles the raster work,
+    // and arrows that dense read as a density anyway.
+    const withOutline = count <= OUTLINE_MAX_VEHICLES;
     for (const status of STATUS_ORDER) {
       const want = STATUS_INDEX[status];
-      ctx.beginPath();
-      for (let j = 0; j < count; j++) {
-        const i = drawn[j]!;
-        const v = list[i]!;
-        if (STATUS_INDEX[v.status] !== want) continue;
-        this.shape(ctx, v, xs[i]!, ys[i]!, scale);
+      for (let pass = withOutline ? 0 : 1; pass < 2; pass++) {
+        const outline = pass === 0;
+        ctx.beginPath();
+        for (let j = 0; j < count; j++) {
+          const i = drawn[j]!;
+          const v = list[i]!;
+          if (STATUS_INDEX[v.status] === want) this.shape(ctx, v, xs[i]!, ys[i]!, scale, outline);
+        }
+        ctx.fillStyle = outline ? OUTLINE_COLOR : STATUS_COLOR[status];
+        ctx.fill();
       }
-      ctx.fillStyle = STATUS_COLOR[status];
-      ctx.fill();
-      ctx.stroke();
     }
 
     this.selected = this.selectedId ? (this.fleet.get(this.selectedId) ?? null) : null;
@@ -264,13 +303,26 @@ export class VehicleLayer extends L.Layer {
     return now < this.fleet.animatingUntil;
   }
 
-  /** Add one vehicle's outline to the current path: a heading arrow, or a dot if no course. */
-  private shape(ctx: CanvasRenderingContext2D, v: Vehicle, x: number, y: number, s: number): void {
+  /**
+   * Add one vehicle to the current path: a heading arrow, or a dot when there is no course.
+   * `outline` gives the larger white backing shape. No closePath: fill closes each subpath
+   * anyway, and closePath on a path of thousands of subpaths is slow in Chromium.
+   */
+  private shape(
+    ctx: CanvasRenderingContext2D,
+    v: Vehicle,
+    x: number,
+    y: number,
+    scale: number,
+    outline: boolean,
+  ): void {
     if (!v.hasCourse) {
-      ctx.moveTo(x + 5 * s, y);
-      ctx.arc(x, y, 5 * s, 0, 2 * Math.PI);
+      const r = 5 * scale + (outline ? 1.5 : 0);
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
       return;
     }
+    const s = outline ? scale * 1.24 : scale;
     // Course is clockwise from north and canvas y points down, so this is a plain rotation.
     const c = Math.cos(v.course * DEG) * s;
     const n = Math.sin(v.course * DEG) * s;
@@ -278,23 +330,22 @@ export class VehicleLayer extends L.Layer {
     ctx.lineTo(x + 7 * c - 8 * n, y + 7 * n + 8 * c); // right (7, 8)
     ctx.lineTo(x - 4 * n, y + 4 * c); // notch (0, 4)
     ctx.lineTo(x - 7 * c - 8 * n, y - 7 * n + 8 * c); // left (-7, 8)
-    ctx.closePath();
   }
 
   private highlight(ctx: CanvasRenderingContext2D, v: Vehicle, x: number, y: number): void {
     ctx.beginPath();
     ctx.arc(x, y, 17, 0, 2 * Math.PI);
-    ctx.fillStyle = "rgba(37, 99, 235, 0.16)";
+    ctx.fillStyle = ACCENT_HALO;
     ctx.fill();
     ctx.lineWidth = 2;
     ctx.strokeStyle = ACCENT;
     ctx.stroke();
-    ctx.beginPath();
-    this.shape(ctx, v, x, y, 1.25);
-    ctx.fillStyle = STATUS_COLOR[v.status];
-    ctx.fill();
-    ctx.strokeStyle = "#ffffff";
-    ctx.stroke();
+    for (const outline of [true, false]) {
+      ctx.beginPath();
+      this.shape(ctx, v, x, y, 1.25, outline);
+      ctx.fillStyle = outline ? OUTLINE_COLOR : STATUS_COLOR[v.status];
+      ctx.fill();
+    }
     this.label(ctx, v, x, y);
   }
 
@@ -302,7 +353,8 @@ export class VehicleLayer extends L.Layer {
   private label(ctx: CanvasRenderingContext2D, v: Vehicle, x: number, y: number): void {
     ctx.font = LABEL_FONT;
     const w = ctx.measureText(v.id).width + 12;
-    const left = x + 21;
+    // To the right of the arrow, unless that would run off the map.
+    const left = x + 21 + w > this.width ? x - 21 - w : x + 21;
     const top = y - 11;
     ctx.beginPath();
     ctx.roundRect(left, top, w, 22, 6);

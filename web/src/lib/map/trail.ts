@@ -22,15 +22,36 @@ export class Trail {
   private loading: AbortController | null = null;
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly unsubscribe: () => void;
+  private readonly map: L.Map;
+  private readonly fleet: Fleet;
+  private readonly windowMinutes: () => number;
 
-  constructor(
-    private readonly map: L.Map,
-    private readonly fleet: Fleet,
-    private readonly windowMinutes: () => number,
-  ) {
-    const common = { interactive: false, lineJoin: "round", lineCap: "round" } as const;
-    this.casing = L.polyline([], { ...common, className: "locus-trail-casing", color: "#fff", weight: 7, opacity: 0.9 });
-    this.line = L.polyline([], { ...common, className: "locus-trail", color: ACCENT, weight: 3.5, opacity: 0.9 });
+  constructor(map: L.Map, fleet: Fleet, windowMinutes: () => number) {
+    this.map = map;
+    this.fleet = fleet;
+    this.windowMinutes = windowMinutes;
+    // smoothFactor 0: every fix stays a vertex. A trail is at most a few thousand points, and
+    // Leaflet's simplification would swallow slow stop-and-go moves until the next zoom.
+    const common = {
+      interactive: false,
+      lineJoin: "round",
+      lineCap: "round",
+      smoothFactor: 0,
+    } as const;
+    this.casing = L.polyline([], {
+      ...common,
+      className: "locus-trail-casing",
+      color: "#fff",
+      weight: 7,
+      opacity: 0.9,
+    });
+    this.line = L.polyline([], {
+      ...common,
+      className: "locus-trail",
+      color: ACCENT,
+      weight: 3.5,
+      opacity: 0.9,
+    });
     this.unsubscribe = fleet.onChange((kind) => {
       // After a resync the socket may have been away: the history fills the gap (unless a
       // fetch is already under way, which will cover it).

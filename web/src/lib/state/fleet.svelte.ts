@@ -75,13 +75,15 @@ const world = { x: 0, y: 0 };
 type ChangeKind = "snapshot" | "batch";
 
 export class Fleet {
-  // Plain containers on purpose (see Vehicle).
+  // Plain containers on purpose (see Vehicle): reactivity comes from `version`.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly byId = new Map<string, Vehicle>();
   /** Dense array for the per-frame loop: cheaper to walk than a Map iterator. */
   readonly list: Vehicle[] = [];
   private sorted: Vehicle[] = [];
   private sortedStale = false;
   private generation = 0;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, not state
   private readonly listeners = new Set<(kind: ChangeKind) => void>();
 
   /** Bumped once per applied message; read it to re-render from the plain records. */

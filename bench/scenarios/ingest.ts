@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { openDatabase } from "../../server/store/database.ts";
+import { cpuSeconds, lastJson, rssMb, startNode, stop } from "../lib/proc.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 2000);
+const DASHBOARDS = 10;
+const BATCH = Number(process.env.BENCH_BATCH ?? 10);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const WARMUP_MS = 2000;
+
+/** Raw better-sqlite3: the same rows (DEVICES interleaved) in batches of 1,000, same schema. */
+function sqliteBaseline(dir: string): number {
+  const file = join(dir, "baseline.db");
+  openDatabase(file).close(); // same schema and pragmas as Locus
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("wal_autocheckpoint = 10000");
+  const insertDevice = db.prepare("INSERT INTO devices (uid, created_at) VALUES (?, 0)");
+  for (let d = 0; d < DEVICES; d++) insertDevice.run(`dev-${d}`);
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO positions (device, ts, lat, lon, speed, course, received_at)
+     VALUES (?, ?, ?, ?, 10, 90, ?)`,
+  );
+  const commit = db.transaction((from: number, rows: number) => {
+    for (let i = from; i < from + rows; i++) {
+      insert.run((i % DEVICES) + 1, 1_700_000_000_000 + Math.floor(i / DEVICES), 52.5, 13.4, 0);
+    }
+  });
+  const total = 400_000;
+  const started = performance.now();
+  for (let i = 0; i < total; i += 1000) commit(i, 1000);
+  const rate = total / ((performance.now() - started) / 1000);
+  db.close();
+  return rate;
+}
+
+/** Run devices + dashboards load generators against a server; measure the window. */
+async function drive(url: string, serverPid: number) {
+  const windowArgs = ["--duration-ms", String(DURATION_MS), "--warmup-ms", String(WARMUP_MS)];
+  const dashboards = await startNode("bench/loadgen/dashboards.ts", [
+    "--url",
+    url,
+    "--dashboards",
+    String(DASHBOARDS),
+    ...windowArgs,
+  ]);
+  const devices = await startNode("bench/loadgen/devices.ts", [
+    "--url",
+    url,
+    "--devices",
+    String(DEVICES),
+    "--batch",
+    String(BATCH),
+    ...windowArgs,
+  ]);
+  dashboards.child.stdin!.write("go\n");
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const cpuBefore = cpuSeconds(serverPid);
+  const [deviceResult, dashboardResult] = await Promise.all([
+    lastJson(devices.lines),
+    lastJson(dashboards.lines),
+    new Promise((r) => setTimeout(r, DURATION_MS)),
+  ]);
+  const cpu = (cpuSeconds(serverPid) - cpuBefore) / (DURATION_MS / 1000);
+  return { deviceResult, dashboardResult, cpuPercent: cpu * 100, rss: rssMb(serverPid) };
+}
+
+export async function ingest(): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), "locus-bench-"));
+  try {
+    const sqliteRate = sqliteBaseline(dir);
+
+    const bare = await startNode("bench/bare-relay.ts", []);
+    const bareRun = await drive(String(bare.ready.url), bare.child.pid!);
+    await stop(bare.child);
+
+    const locus = await startNode("server/main.ts", [
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--db",
+      join(dir, "locus.db"),
+      "--rate-limit",
+      "1000000",
+      "--rate-burst",
+      "1000000",
+    ]);
+    const locusRun = await drive(
+      String(locus.ready.url).replace("localhost", "127.0.0.1"),
+      locus.child.pid!,
+    );
+    await stop(locus.child);
+
+    const acked = locusRun.deviceResult.perSecond as number;
+    const bareAcked = bareRun.deviceResult.perSecond as number;
+    return {
+      scenario: `ingest (${DEVICES} devices, batches of ${BATCH}, ${DASHBOARDS} dashboards)`,
+      figures: {
+        "positions/s acknowledged (committed)": Math.round(acked),
+        "device updates/s received per dashboard": Math.round(
+          locusRun.dashboardResult.updatesPerDashboardPerSecond,
+        ),
+        "messages/s per dashboard": Math.round(
+          locusRun.dashboardResult.messagesPerDashboardPerSecond,
+        ),
+        "ack p50 / p99 ms": `${locusRun.deviceResult.ackP50} / ${locusRun.deviceResult.ackP99}`,
+        "server CPU % (of one core)": Math.round(locusRun.cpuPercent),
+        "server RSS MB": Math.round(locusRun.rss),
+        errors: locusRun.deviceResult.errors as number,
+      },
+      baseline: {
+        "bare socket.io relay positions/s acknowledged": Math.round(bareAcked),
+        "bare relay server CPU %": Math.round(bareRun.cpuPercent),
+        "bare relay device updates/s per dashboard": Math.round(bareRun.dashboardResult.updatesPerDashboardPerSecond),
+        "raw better-sqlite3 rows/s (batches of 1,000)": Math.round(sqliteRate),
+      },
+      ratio: acked / bareAcked,
+      notes:
+        "Server and load generators (one device process, one dashboard process) share the same 2 cores. " +
+        "Dashboards get the latest fix per changed device each tick, so updates/s per dashboard is at most " +
+        "devices × ticks/s, below positions/s when devices send several fixes per tick.",
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
