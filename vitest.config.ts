@@ -15,6 +15,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: "chaos",
+          root: ".",
+          include: ["test/chaos/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: "browser",
           root: ".",
           include: ["test/e2e/**/*.test.ts"],

@@ -1,3 +1,4 @@
+import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEVICE_ID_PATTERN } from "../protocol/index.ts";
 import { deviceIdFor, startFleet, type FleetLogger, type FleetStats } from "./fleet.ts";
@@ -17,6 +18,7 @@ const USAGE = `Usage: npm run simulate -- [flags]
   --center LAT,LON   centre of the made-up city (default 52.52,13.405)
   --prefix P         device id prefix (default sim-): P0001, P0002, …
   --token T          device token sent by every vehicle (optional)
+  --log FILE         append every generated position to FILE as JSON lines ({deviceId, ...position})
   --help             this text
 `;
 
@@ -31,6 +33,7 @@ interface Settings {
   center: { lat: number; lon: number };
   prefix: string;
   token: string | undefined;
+  log: string | undefined;
 }
 
 function parseSettings(argv: string[]): Settings | "help" {
@@ -49,6 +52,7 @@ function parseSettings(argv: string[]): Settings | "help" {
         center: { type: "string", default: "52.52,13.405" },
         prefix: { type: "string", default: "sim-" },
         token: { type: "string" },
+        log: { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -89,7 +93,9 @@ function parseSettings(argv: string[]): Settings | "help" {
   }
   const token = values.token;
   if (token !== undefined && token === "") throw new UsageError("--token: must not be empty");
-  return { url: values.url, vehicles, intervalMs, seed, durationMs, center, prefix, token };
+  const log = values.log;
+  if (log !== undefined && log === "") throw new UsageError("--log: must be a file path");
+  return { url: values.url, vehicles, intervalMs, seed, durationMs, center, prefix, token, log };
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -157,6 +163,7 @@ async function main(): Promise<number> {
     },
   };
   const { token } = settings;
+  const log = settings.log ? createWriteStream(settings.log, { flags: "a" }) : null;
   const fleet = startFleet({
     url: settings.url,
     vehicles: settings.vehicles,
@@ -167,6 +174,9 @@ async function main(): Promise<number> {
     durationMs: settings.durationMs,
     token: token === undefined ? undefined : () => token,
     logger,
+    onFix: log
+      ? (deviceId, fix) => log.write(`${JSON.stringify({ deviceId, ...fix })}\n`)
+      : undefined,
   });
 
   const status = setInterval(
@@ -194,6 +204,7 @@ async function main(): Promise<number> {
 
   const summary = await fleet.done;
   clearInterval(status);
+  if (log) await new Promise((resolve) => log.end(resolve));
   clearStatus();
   const seconds = summary.durationMs / 1000;
   console.log(

@@ -110,6 +110,11 @@ export interface DeviceClient {
   flush(timeoutMs?: number): Promise<boolean>;
   /** Subscribe to an event; returns the function that unsubscribes. */
   on<E extends keyof DeviceClientEvents>(event: E, listener: DeviceClientEvents[E]): () => void;
+  /**
+   * Drop the connection as a lost radio link would (no goodbye to the server). The client
+   * reconnects by itself and resends what was not acknowledged. For chaos tests and flaky links.
+   */
+  interrupt(): void;
   /** Disconnect for good. Unacknowledged positions stay counted in `buffered`. */
   close(): void;
 }
@@ -225,6 +230,10 @@ class SocketDeviceClient implements DeviceClient {
     if (!set) this.#listeners.set(event, (set = new Set()));
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  interrupt(): void {
+    this.#socket.io.engine?.close();
   }
 
   close(): void {

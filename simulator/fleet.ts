@@ -4,6 +4,7 @@ import {
   type DeviceClientError,
   type DeviceClientOptions,
 } from "./device-client.ts";
+import type { Position } from "../protocol/index.ts";
 import { buildStreetNetwork, type StreetNetwork } from "./streets.ts";
 import { Vehicle } from "./vehicle.ts";
 
@@ -42,6 +43,8 @@ export interface FleetOptions {
   client?: Partial<Omit<DeviceClientOptions, "url" | "deviceId" | "token">>;
   /** How long stop() waits for unacknowledged positions before closing. */
   flushTimeoutMs?: number;
+  /** Called with every generated fix, before it is queued: the simulator's ground-truth log. */
+  onFix?: (deviceId: string, fix: Position) => void;
 }
 
 export interface FleetStats {
@@ -90,6 +93,8 @@ export interface Fleet {
   readonly vehicles: readonly Vehicle[];
   readonly deviceIds: readonly string[];
   stats(): FleetStats;
+  /** Drop vehicle `index`'s link as a dead zone would; it reconnects and resends by itself. */
+  interrupt(index: number): void;
   /** Stop reporting, give unacknowledged positions a moment (flushTimeoutMs), then disconnect. */
   stop(): Promise<FleetSummary>;
   /** Resolves when the fleet stops, by stop() or at the end of durationMs. */
@@ -117,6 +122,7 @@ export function startFleet(options: FleetOptions): Fleet {
     logger = stderrLogger,
     client: clientOptions,
     flushTimeoutMs = 5_000,
+    onFix,
   } = options;
   if (!Number.isInteger(count) || count < 0) throw new RangeError("vehicles must be ≥ 0");
   if (!(intervalMs > 0)) throw new RangeError("intervalMs must be positive");
@@ -167,7 +173,9 @@ export function startFleet(options: FleetOptions): Fleet {
     } else {
       vehicle.step(intervalMs);
     }
-    client.push(vehicle.fix(startTs + due));
+    const fix = vehicle.fix(startTs + due);
+    onFix?.(deviceIds[i]!, fix);
+    client.push(fix);
   }
 
   function connect(deviceId: string): DeviceClient {
@@ -285,7 +293,8 @@ export function startFleet(options: FleetOptions): Fleet {
     return summary;
   }
 
-  return { network, vehicles, deviceIds, stats, stop, done };
+  const interrupt = (index: number) => clients[index]?.interrupt();
+  return { network, vehicles, deviceIds, stats, interrupt, stop, done };
 }
 
 /**
