@@ -1,11 +1,13 @@
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, IncomingMessage } from "node:http";
 import express from "express";
 import { Server } from "socket.io";
 import { DEVICE_NAMESPACE, LIVE_NAMESPACE } from "../protocol/index.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { apiRouter } from "./http/api.ts";
+import { ConnectionLimit } from "./http/connection-limit.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
+import { corsHeaders, originAllowed, securityHeaders } from "./http/security.ts";
 import { dashboardRouter } from "./http/static.ts";
 import { openRegistration, type DeviceAuthenticator } from "./ingest/device-auth.ts";
 import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
@@ -42,11 +44,34 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   const { store, config, logger, version } = deps;
   const clock = deps.clock ?? systemClock;
 
+  // Express must be attached before socket.io: socket.io then wraps the request listeners and
+  // keeps /socket.io/ requests away from express (otherwise both answer them, and the second
+  // write crashes the process).
+  const http = express();
+  httpServer.on("request", http);
+
+  const origins = config.corsOrigins
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const connections = new ConnectionLimit(config.maxConnectionsPerIp);
   const io = new Server(httpServer, {
     serveClient: false,
     // A full batch (1,000 fixes with attributes) stays well under this; anything larger is abuse.
     maxHttpBufferSize: 4 * 1024 * 1024,
+    allowRequest: (req, callback) => {
+      if (!originAllowed(req, origins)) return callback("origin not allowed", false);
+      if (!connections.admits(req))
+        return callback("too many connections from this address", false);
+      callback(null, true);
+    },
   });
+  io.engine.on(
+    "connection",
+    (raw: { request: IncomingMessage; once(e: "close", f: () => void): void }) => {
+      raw.once("close", connections.track(raw.request));
+    },
+  );
   const initialDevices = store.devices();
   const hub = new LiveHub(
     io.of(LIVE_NAMESPACE) as LiveNamespace,
@@ -79,12 +104,11 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     logger,
   });
 
-  const http = express();
   http.disable("x-powered-by");
+  http.use(securityHeaders(config.tileUrl), corsHeaders(origins));
   http.use("/api", apiRouter({ store, hub, committer, config, clock, version }), apiNotFound);
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));
   http.use(errorHandler(logger));
-  httpServer.on("request", http);
 
   return {
     io,

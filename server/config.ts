@@ -30,6 +30,10 @@ export interface Config {
   rateLimit: number;
   /** Reports a device may send in a burst above the average (e.g. a backlog after reconnecting). */
   rateBurst: number;
+  /** Comma-separated origins allowed to call the API and socket.io from a browser ("*" for any). */
+  corsOrigins: string;
+  /** socket.io connections allowed from one client address; 0 for no limit. */
+  maxConnectionsPerIp: number;
   /** Fixes less accurate than this (metres) are stored but flagged implausible. */
   maxAccuracyM: number;
   /** A fix implying a faster jump from the previous one (m/s) is stored but flagged implausible. */
@@ -148,6 +152,21 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     default: 60,
     min: 1,
+  },
+  {
+    key: "corsOrigins",
+    flag: "cors-origins",
+    env: "LOCUS_CORS_ORIGINS",
+    kind: "string",
+    default: "",
+  },
+  {
+    key: "maxConnectionsPerIp",
+    flag: "max-connections-per-ip",
+    env: "LOCUS_MAX_CONNECTIONS_PER_IP",
+    kind: "int",
+    default: 10_000,
+    min: 0,
   },
   {
     key: "maxAccuracyM",

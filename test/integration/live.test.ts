@@ -1,3 +1,4 @@
+import { io } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   connectDevice,
@@ -78,6 +79,16 @@ describe("live fan-out to dashboards", () => {
 
     const second = await waitFor(() => watcher.snapshots[1], { what: "snapshot after reconnect" });
     expect(second.devices.find((d) => d.id === "truck-1")?.position).toEqual(missed);
+  });
+
+  it("serves a dashboard that starts on HTTP long-polling, as browsers do by default", async () => {
+    server = await startTestLocus();
+    const socket = io(`${server.url}/live`, { forceNew: true, transports: ["polling"] });
+    sockets.push(socket);
+    const snapshot = await new Promise((resolve) => socket.once("fleet:snapshot", resolve));
+    expect(snapshot).toMatchObject({ devices: [] });
+    // The HTTP side kept working next to socket.io's own requests.
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   });
 
   it("never moves a device back to an older fix when a backlog arrives late", async () => {

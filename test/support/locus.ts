@@ -76,7 +76,10 @@ export async function connectDevice(
   const socket: DeviceSocket = io(`${url}/device`, { ...clientOptions, auth: { deviceId, token } });
   await new Promise<void>((resolve, reject) => {
     socket.once("connect", resolve);
-    socket.once("connect_error", reject);
+    socket.once("connect_error", (err) => {
+      socket.close(); // a refused helper connection must not keep retrying in the background
+      reject(err);
+    });
   });
   return socket;
 }

@@ -1,0 +1,86 @@
+import { io } from "socket.io-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { tileSources } from "../../server/http/security.ts";
+import { connectDevice, startTestLocus, type TestLocus } from "../support/locus.ts";
+
+let server: TestLocus | undefined;
+const sockets: { close(): void }[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.close();
+  await server?.dispose();
+  server = undefined;
+});
+
+function liveFrom(url: string, origin: string): Promise<string> {
+  const socket = io(`${url}/live`, {
+    transports: ["websocket"],
+    forceNew: true,
+    reconnection: false,
+    extraHeaders: { origin },
+  });
+  sockets.push(socket);
+  return new Promise((resolve) => {
+    socket.once("connect", () => resolve("connected"));
+    socket.once("connect_error", (err) => resolve(`refused: ${err.message}`));
+  });
+}
+
+describe("HTTP security", () => {
+  it("sends a CSP that allows only our scripts, the tile host and same-origin sockets", async () => {
+    server = await startTestLocus();
+    for (const path of ["/", "/api/health"]) {
+      const res = await fetch(`${server.url}${path}`);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("img-src 'self' data: https://tile.openstreetmap.org");
+      expect(csp).toContain("connect-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-powered-by")).toBeNull();
+    }
+  });
+
+  it("derives tile hosts from templates with subdomains", () => {
+    expect(tileSources("https://{s}.tile.example.org/{z}/{x}/{y}.png")).toEqual([
+      "https://*.tile.example.org",
+    ]);
+    expect(tileSources("not a url")).toEqual([]);
+  });
+
+  it("allows cross-origin browser calls only from configured origins", async () => {
+    server = await startTestLocus({ corsOrigins: "https://ops.example.com" });
+    const from = (origin: string) =>
+      fetch(`${server!.url}/api/health`, { headers: { origin } }).then((r) =>
+        r.headers.get("access-control-allow-origin"),
+      );
+    expect(await from("https://ops.example.com")).toBe("https://ops.example.com");
+    expect(await from("https://evil.example")).toBeNull();
+    expect(await liveFrom(server.url, "https://evil.example")).toMatch(/^refused/);
+    expect(await liveFrom(server.url, "https://ops.example.com")).toBe("connected");
+  });
+
+  it("answers malformed requests without stack traces or file paths", async () => {
+    server = await startTestLocus();
+    for (const path of ["/%E0%A4%A", "/api/devices/%E0%A4%A/positions"]) {
+      const res = await fetch(`${server.url}${path}`);
+      const text = await res.text();
+      expect(res.status).toBeLessThan(500);
+      expect(text).not.toMatch(/\bat \w|\/work\/|node_modules|\.ts:/);
+    }
+  });
+});
+
+describe("connection limit per address", () => {
+  it("refuses connections beyond the limit and admits again once one closes", async () => {
+    server = await startTestLocus({ maxConnectionsPerIp: 3 });
+    const first = await Promise.all(["a", "b", "c"].map((id) => connectDevice(server!.url, id)));
+    sockets.push(...first);
+    // Refused at the WebSocket upgrade (HTTP 400), before the server allocates anything for it.
+    await expect(connectDevice(server.url, "d")).rejects.toThrow(/websocket error/);
+    first[0]!.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await connectDevice(server.url, "e");
+    sockets.push(again);
+    expect(again.connected).toBe(true);
+  });
+});
