@@ -9,7 +9,7 @@ import { ConnectionLimit } from "./http/connection-limit.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
 import { corsHeaders, originAllowed, securityHeaders } from "./http/security.ts";
 import { dashboardRouter } from "./http/static.ts";
-import { openRegistration, type DeviceAuthenticator } from "./ingest/device-auth.ts";
+import { deviceAuthenticator } from "./ingest/device-auth.ts";
 import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
 import { GroupCommitter } from "./ingest/group-commit.ts";
 import { Ingest } from "./ingest/ingest.ts";
@@ -18,6 +18,7 @@ import { RateLimiter } from "./ingest/rate-limit.ts";
 import { LiveHub, type LiveNamespace } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
 import { DIST_DIR } from "./paths.ts";
+import type { DeviceRegistry } from "./store/device-registry.ts";
 import type { PositionStore } from "./store/position-store.ts";
 
 export interface AppDeps {
@@ -25,8 +26,8 @@ export interface AppDeps {
   config: Readonly<Config>;
   logger: Logger;
   version: string;
+  registry: DeviceRegistry;
   clock?: Clock;
-  authenticate?: DeviceAuthenticator;
   distDir?: string;
 }
 
@@ -100,7 +101,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   });
   attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, {
     ingest,
-    authenticate: deps.authenticate ?? openRegistration,
+    authenticate: deviceAuthenticator(deps.registry, { openRegistration: config.openRegistration }),
     logger,
   });
 

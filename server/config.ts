@@ -30,6 +30,8 @@ export interface Config {
   rateLimit: number;
   /** Reports a device may send in a burst above the average (e.g. a backlog after reconnecting). */
   rateBurst: number;
+  /** Let devices without a token report (trusted networks only). */
+  openRegistration: boolean;
   /** Comma-separated origins allowed to call the API and socket.io from a browser ("*" for any). */
   corsOrigins: string;
   /** socket.io connections allowed from one client address; 0 for no limit. */

@@ -1,4 +1,4 @@
-import { startFleet } from "../simulator/fleet.ts";
+import { deviceIdFor, startFleet } from "../simulator/fleet.ts";
 import { closeOnSignals, configFromCommandLine } from "./lifecycle.ts";
 import { createLogger } from "./logger.ts";
 import { VITE_CONFIG } from "./paths.ts";
@@ -21,8 +21,23 @@ const config = { ...configFromCommandLine(argv), buildIfStale: !dev };
 const logger = createLogger(config.logLevel);
 const running = await startLocus(config, { logger });
 const fleetUrl = `http://127.0.0.1:${running.port}`;
+// The demo provisions its simulated devices itself, so the two-command start works while device
+// tokens stay enforced. Tokens are re-issued every run; none is ever written anywhere.
+const tokens = new Map<string, string>();
+for (let i = 1; i <= vehicles; i++) {
+  const id = deviceIdFor("sim-", i);
+  tokens.set(id, running.registry.issueToken(id));
+}
 const fleet =
-  vehicles > 0 ? startFleet({ url: fleetUrl, vehicles, intervalMs: 1000, seed: 1 }) : null;
+  vehicles > 0
+    ? startFleet({
+        url: fleetUrl,
+        vehicles,
+        intervalMs: 1000,
+        seed: 1,
+        token: (id) => tokens.get(id),
+      })
+    : null;
 
 let url = running.url;
 let closeVite: () => Promise<void> = async () => {};

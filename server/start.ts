@@ -5,16 +5,18 @@ import { createApp, type LocusApp } from "./app.ts";
 import { ensureDashboardBuilt } from "./build-dashboard.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import type { DeviceAuthenticator } from "./ingest/device-auth.ts";
 import type { Logger } from "./logger.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { openDatabase } from "./store/database.ts";
+import { DeviceRegistry } from "./store/device-registry.ts";
 import { PositionStore } from "./store/position-store.ts";
 
 export interface RunningLocus {
   url: string;
   port: number;
   app: LocusApp;
+  /** Device tokens, for the demo to provision its own simulated fleet. */
+  registry: DeviceRegistry;
   close(): Promise<void>;
 }
 
@@ -28,15 +30,16 @@ const VERSION = (
  */
 export async function startLocus(
   config: Readonly<Config>,
-  options: { logger: Logger; clock?: Clock; authenticate?: DeviceAuthenticator; distDir?: string },
+  options: { logger: Logger; clock?: Clock; distDir?: string },
 ): Promise<RunningLocus> {
   const { logger } = options;
   if (config.buildIfStale) await ensureDashboardBuilt(logger);
 
   const db = openDatabase(config.db, config.durability);
   const store = new PositionStore(db);
+  const registry = new DeviceRegistry(db);
   const httpServer = createServer();
-  const app = createApp(httpServer, { ...options, store, config, version: VERSION });
+  const app = createApp(httpServer, { ...options, store, registry, config, version: VERSION });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -50,6 +53,7 @@ export async function startLocus(
     url: `http://${shownHost}:${port}`,
     port,
     app,
+    registry,
     close: () =>
       (closing ??= (async () => {
         await app.close();

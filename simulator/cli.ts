@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEVICE_ID_PATTERN } from "../protocol/index.ts";
 import { deviceIdFor, startFleet, type FleetLogger, type FleetStats } from "./fleet.ts";
@@ -18,6 +18,8 @@ const USAGE = `Usage: npm run simulate -- [flags]
   --center LAT,LON   centre of the made-up city (default 52.52,13.405)
   --prefix P         device id prefix (default sim-): P0001, P0002, …
   --token T          device token sent by every vehicle (optional)
+  --tokens FILE      per-device tokens as JSON {"sim-0001": "lct_…"}, as printed by
+                     "npm run locus -- device add sim-0001 … --json"
   --log FILE         append every generated position to FILE as JSON lines ({deviceId, ...position})
   --help             this text
 `;
@@ -33,6 +35,7 @@ interface Settings {
   center: { lat: number; lon: number };
   prefix: string;
   token: string | undefined;
+  tokens: Record<string, string> | undefined;
   log: string | undefined;
 }
 
@@ -52,6 +55,7 @@ function parseSettings(argv: string[]): Settings | "help" {
         center: { type: "string", default: "52.52,13.405" },
         prefix: { type: "string", default: "sim-" },
         token: { type: "string" },
+        tokens: { type: "string" },
         log: { type: "string" },
         help: { type: "boolean", default: false },
       },
@@ -93,9 +97,36 @@ function parseSettings(argv: string[]): Settings | "help" {
   }
   const token = values.token;
   if (token !== undefined && token === "") throw new UsageError("--token: must not be empty");
+  const tokens = values.tokens === undefined ? undefined : readTokens(values.tokens);
   const log = values.log;
   if (log !== undefined && log === "") throw new UsageError("--log: must be a file path");
-  return { url: values.url, vehicles, intervalMs, seed, durationMs, center, prefix, token, log };
+  return {
+    url: values.url,
+    vehicles,
+    intervalMs,
+    seed,
+    durationMs,
+    center,
+    prefix,
+    token,
+    tokens,
+    log,
+  };
+}
+
+function readTokens(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`--tokens: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const ok =
+    typeof parsed === "object" &&
+    parsed !== null &&
+    Object.values(parsed).every((t) => typeof t === "string");
+  if (!ok) throw new UsageError(`--tokens: ${file} must be a JSON object of device id → token`);
+  return parsed as Record<string, string>;
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
@@ -162,7 +193,7 @@ async function main(): Promise<number> {
       console.error(`error: ${message}`);
     },
   };
-  const { token } = settings;
+  const { token, tokens } = settings;
   const log = settings.log ? createWriteStream(settings.log, { flags: "a" }) : null;
   const fleet = startFleet({
     url: settings.url,
@@ -172,7 +203,7 @@ async function main(): Promise<number> {
     center: settings.center,
     prefix: settings.prefix,
     durationMs: settings.durationMs,
-    token: token === undefined ? undefined : () => token,
+    token: tokens ? (id) => tokens[id] ?? token : token === undefined ? undefined : () => token,
     logger,
     onFix: log
       ? (deviceId, fix) => log.write(`${JSON.stringify({ deviceId, ...fix })}\n`)

@@ -1,26 +1,59 @@
 import { deviceIdSchema, type DeviceAuth } from "../../protocol/index.ts";
+import type { DeviceRegistry } from "../store/device-registry.ts";
 
 export type AuthResult =
   { ok: true; deviceId: string } | { ok: false; code: string; message: string };
 
 /**
- * Decides at the handshake whether a device may connect, and as whom. Today every well-formed
- * device id is let in and the token is carried but not checked; device tokens replace this one
- * function without touching the transports.
+ * Decides at the handshake whether a device may connect, and as whom: the identity is fixed for
+ * the connection, so a device can only ever report as itself. Every transport uses this one check.
  */
 export type DeviceAuthenticator = (auth: Partial<DeviceAuth> | undefined) => AuthResult;
 
-export const openRegistration: DeviceAuthenticator = (auth) => {
-  const parsed = deviceIdSchema.safeParse(auth?.deviceId);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      code: "invalid_device_id",
-      message: `auth.deviceId ${parsed.error.issues[0]?.message ?? "is invalid"}`,
-    };
-  }
-  if (auth?.token !== undefined && typeof auth.token !== "string") {
-    return { ok: false, code: "invalid_token", message: "auth.token must be a string" };
-  }
-  return { ok: true, deviceId: parsed.data };
-};
+/**
+ * A device with a token must present it. A device without one is let in only with open
+ * registration (for trusted networks), which is off by default.
+ */
+export function deviceAuthenticator(
+  registry: DeviceRegistry,
+  options: { openRegistration: boolean },
+): DeviceAuthenticator {
+  return (auth) => {
+    const parsed = deviceIdSchema.safeParse(auth?.deviceId);
+    if (!parsed.success) {
+      return {
+        ok: false,
+        code: "invalid_device_id",
+        message: `auth.deviceId ${parsed.error.issues[0]?.message ?? "is invalid"}`,
+      };
+    }
+    const deviceId = parsed.data;
+    const token = auth?.token;
+    if (token !== undefined && (typeof token !== "string" || token.length > 256)) {
+      return { ok: false, code: "invalid_token", message: "auth.token must be a string" };
+    }
+    switch (registry.verify(deviceId, token)) {
+      case "match":
+        return { ok: true, deviceId };
+      case "mismatch":
+        return {
+          ok: false,
+          code: "invalid_token",
+          message: `wrong token for device "${deviceId}"`,
+        };
+      case "missing":
+        return {
+          ok: false,
+          code: "token_required",
+          message: `device "${deviceId}" must send its token`,
+        };
+      case "unknown":
+        if (options.openRegistration) return { ok: true, deviceId };
+        return {
+          ok: false,
+          code: "unknown_device",
+          message: `device "${deviceId}" is not registered; an admin adds it with \`npm run locus -- device add ${deviceId}\``,
+        };
+    }
+  };
+}

@@ -32,4 +32,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: implausible fixes are kept but flagged with a reason (NULL = plausible).
   `ALTER TABLE positions ADD COLUMN flag TEXT;`,
+  // 3: device secrets, stored only as SHA-256 hashes (NULL: no token issued yet).
+  `ALTER TABLE devices ADD COLUMN token_hash TEXT;`,
 ];

@@ -1,11 +1,14 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { startFleet } from "../../simulator/fleet.ts";
+import { deviceIdFor, startFleet } from "../../simulator/fleet.ts";
+
+const run = promisify(execFile);
 
 /**
  * Nothing acknowledged is lost, nothing is stored twice: 200 simulated devices stream at 2 Hz while
@@ -69,6 +72,20 @@ describe("chaos", () => {
   it("stores every generated position exactly once through two SIGKILLs and random link drops", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    // Devices are provisioned the way an admin would, so tokens are checked on every reconnect.
+    const ids = Array.from({ length: VEHICLES }, (_, i) => deviceIdFor("sim-", i + 1));
+    const { stdout } = await run(process.execPath, [
+      "--import",
+      "tsx",
+      "server/cli/locus.ts",
+      "device",
+      "add",
+      ...ids,
+      "--json",
+      "--db",
+      dbPath,
+    ]);
+    const tokens = JSON.parse(stdout) as Record<string, string>;
     server = await startServer(port);
 
     const log = createWriteStream(logPath);
@@ -78,6 +95,7 @@ describe("chaos", () => {
       intervalMs: INTERVAL_MS,
       seed: Math.floor(Math.random() * 1e9),
       flushTimeoutMs: 60_000,
+      token: (id) => tokens[id],
       logger: { info: () => {}, warn: () => {}, error: () => {} },
       onFix: (deviceId, fix) => log.write(`${JSON.stringify({ deviceId, ts: fix.ts })}\n`),
     });

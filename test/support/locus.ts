@@ -43,6 +43,8 @@ export async function startTestLocus(
       host: "127.0.0.1",
       db: dbPath,
       logLevel: "silent",
+      // Most tests are about ingest, not identity; the access-control tests turn this off.
+      openRegistration: true,
       ...overrides,
     },
   );

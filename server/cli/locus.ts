@@ -1,0 +1,73 @@
+import { parseArgs } from "node:util";
+import { deviceIdSchema } from "../../protocol/index.ts";
+import { DEFAULT_CONFIG } from "../config.ts";
+import { openDatabase } from "../store/database.ts";
+import { DeviceRegistry } from "../store/device-registry.ts";
+
+/** `npm run locus -- <command>`: administration from scripts, against the server's database file. */
+const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
+
+  device add ID...     register devices and print a new token for each (shown only once;
+                       for an existing device this replaces its token)
+  device list          list registered devices
+
+  --db FILE            database file (default: LOCUS_DB, else ${DEFAULT_CONFIG.db})
+  --json               print JSON ({"truck-17": "lct_…"} for add) instead of text
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`locus: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      db: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean" },
+    },
+  });
+} catch (err) {
+  fail((err as Error).message);
+}
+const { values, positionals } = parsed;
+if (values.help || positionals.length === 0) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const [noun, verb, ...ids] = positionals;
+const db = openDatabase(values.db ?? process.env.LOCUS_DB ?? DEFAULT_CONFIG.db);
+const registry = new DeviceRegistry(db);
+
+if (noun === "device" && verb === "add") {
+  if (ids.length === 0) fail("device add needs at least one device id");
+  for (const id of ids) {
+    const check = deviceIdSchema.safeParse(id);
+    if (!check.success) fail(`device id "${id}" ${check.error.issues[0]?.message}`);
+  }
+  // One transaction: a script adding 1,000 devices gets all tokens or none.
+  const tokens = db.transaction(() =>
+    Object.fromEntries(ids.map((id) => [id, registry.issueToken(id)])),
+  )();
+  if (values.json) console.log(JSON.stringify(tokens, null, 2));
+  else {
+    for (const [id, token] of Object.entries(tokens)) console.log(`${id}\t${token}`);
+    console.error(
+      "Store these tokens now: Locus keeps only their hashes and cannot show them again.",
+    );
+  }
+} else if (noun === "device" && verb === "list") {
+  const devices = registry.list();
+  if (values.json) console.log(JSON.stringify(devices, null, 2));
+  else
+    for (const d of devices)
+      console.log(
+        `${d.deviceId}\t${d.hasToken ? "token" : "no token"}\t${new Date(d.createdAt).toISOString()}`,
+      );
+} else {
+  fail(`unknown command "${positionals.join(" ")}"`);
+}
+db.close();

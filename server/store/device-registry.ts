@@ -1,0 +1,64 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Db } from "./database.ts";
+
+export interface RegisteredDevice {
+  deviceId: string;
+  createdAt: number;
+  hasToken: boolean;
+}
+
+/**
+ * Device secrets. A token is 32 random bytes shown once and stored only as its SHA-256: a slow
+ * password hash (argon2, bcrypt) protects guessable passwords, but a 256-bit random token cannot
+ * be guessed, and the fast hash keeps each device handshake cheap.
+ */
+export class DeviceRegistry {
+  private readonly stmt;
+
+  constructor(db: Db) {
+    this.stmt = {
+      upsert: db.prepare(
+        `INSERT INTO devices (uid, created_at, token_hash) VALUES (?, ?, ?)
+         ON CONFLICT (uid) DO UPDATE SET token_hash = excluded.token_hash`,
+      ),
+      tokenHash: db.prepare("SELECT token_hash FROM devices WHERE uid = ?").raw(),
+      list: db
+        .prepare("SELECT uid, created_at, token_hash IS NOT NULL FROM devices ORDER BY uid")
+        .raw(),
+    };
+  }
+
+  /** Register a device (or replace its token) and return the new token: the only time it is seen. */
+  issueToken(deviceId: string, now = Date.now()): string {
+    const token = `lct_${randomBytes(32).toString("base64url")}`;
+    this.stmt.upsert.run(deviceId, now, hash(token));
+    return token;
+  }
+
+  /** "unknown": never registered or no token issued; otherwise whether the token matches. */
+  verify(
+    deviceId: string,
+    token: string | undefined,
+  ): "match" | "mismatch" | "missing" | "unknown" {
+    const row = this.stmt.tokenHash.get(deviceId) as [string | null] | undefined;
+    const stored = row?.[0];
+    if (!stored) return "unknown";
+    if (token === undefined || token === "") return "missing";
+    const given = Buffer.from(hash(token), "hex");
+    return timingSafeEqual(given, Buffer.from(stored, "hex")) ? "match" : "mismatch";
+  }
+
+  list(): RegisteredDevice[] {
+    return (this.stmt.list.all() as [string, number, number][]).map(
+      ([deviceId, createdAt, has]) => ({
+        deviceId,
+        createdAt,
+        hasToken: has === 1,
+      }),
+    );
+  }
+}
+
+function hash(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}

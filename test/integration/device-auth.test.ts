@@ -1,0 +1,117 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  connectDevice,
+  makePosition,
+  report,
+  startTestLocus,
+  storedRows,
+  type TestLocus,
+} from "../support/locus.ts";
+
+const run = promisify(execFile);
+let server: TestLocus | undefined;
+const sockets: { close(): void }[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.close();
+  await server?.dispose();
+  server = undefined;
+});
+
+async function connect(deviceId: string, token?: string) {
+  const socket = await connectDevice(server!.url, deviceId, token);
+  sockets.push(socket);
+  return socket;
+}
+
+/** `npm run locus -- device add …` as an admin runs it, against the running server's file. */
+async function addDevices(...ids: string[]): Promise<Record<string, string>> {
+  const { stdout } = await run(process.execPath, [
+    "--import",
+    "tsx",
+    "server/cli/locus.ts",
+    "device",
+    "add",
+    ...ids,
+    "--json",
+    "--db",
+    server!.dbPath,
+  ]);
+  return JSON.parse(stdout) as Record<string, string>;
+}
+
+describe("device tokens", () => {
+  it("lets a device added with the CLI report with its token, and only as itself", async () => {
+    server = await startTestLocus({ openRegistration: false });
+    const tokens = await addDevices("truck-17", "van-2");
+    expect(tokens["truck-17"]).toMatch(/^lct_[\w-]{43}$/);
+
+    const truck = await connect("truck-17", tokens["truck-17"]);
+    expect(await report(truck, makePosition())).toMatchObject({ ok: true, accepted: 1 });
+    // truck-17's token does not open van-2.
+    await expect(connectDevice(server.url, "van-2", tokens["truck-17"])).rejects.toMatchObject({
+      data: { code: "invalid_token" },
+    });
+    expect(storedRows(server.dbPath, "van-2")).toHaveLength(0);
+  });
+
+  it.each([
+    ["a wrong token", "lct_wrong", "invalid_token", /wrong token/],
+    ["no token", undefined, "token_required", /must send its token/],
+    ["a token of the wrong type", 42 as unknown as string, "invalid_token", /must be a string/],
+  ])(
+    "refuses a registered device with %s at the handshake, with the reason",
+    async (_n, token, code, message) => {
+      server = await startTestLocus({ openRegistration: false });
+      await addDevices("bus-1");
+      await expect(connectDevice(server.url, "bus-1", token)).rejects.toMatchObject({
+        data: { code, message: expect.stringMatching(message) },
+      });
+    },
+  );
+
+  it("refuses unregistered devices unless open registration is on", async () => {
+    server = await startTestLocus({ openRegistration: false });
+    await expect(connectDevice(server.url, "stranger")).rejects.toMatchObject({
+      data: {
+        code: "unknown_device",
+        message: expect.stringContaining("npm run locus -- device add stranger"),
+      },
+    });
+    await server.dispose();
+
+    server = await startTestLocus({ openRegistration: true });
+    const stranger = await connect("stranger");
+    expect(await report(stranger, makePosition())).toMatchObject({ accepted: 1 });
+  });
+
+  it("still requires the token of a registered device under open registration", async () => {
+    server = await startTestLocus({ openRegistration: true });
+    await addDevices("owned");
+    await expect(connectDevice(server.url, "owned")).rejects.toMatchObject({
+      data: { code: "token_required" },
+    });
+  });
+
+  it("invalidates the old token when a device's token is replaced", async () => {
+    server = await startTestLocus({ openRegistration: false });
+    const first = await addDevices("car");
+    const second = await addDevices("car");
+    expect(second.car).not.toBe(first.car);
+    await expect(connectDevice(server.url, "car", first.car)).rejects.toMatchObject({
+      data: { code: "invalid_token" },
+    });
+    expect((await connect("car", second.car)).connected).toBe(true);
+  });
+
+  it("stores only a hash of each token", async () => {
+    server = await startTestLocus({ openRegistration: false });
+    const tokens = await addDevices("secretive");
+    const { readFileSync } = await import("node:fs");
+    const file =
+      readFileSync(server.dbPath).toString("latin1") +
+      readFileSync(`${server.dbPath}-wal`).toString("latin1");
+    expect(file).not.toContain(tokens.secretive!.slice(4));
+  });
+});
