@@ -1,14 +1,12 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { deviceIdFor, startFleet } from "../../simulator/fleet.ts";
-
-const run = promisify(execFile);
+import { addDevicesWithCli } from "../support/locus.ts";
 
 /**
  * Nothing acknowledged is lost, nothing is stored twice: 200 simulated devices stream at 2 Hz while
@@ -74,18 +72,7 @@ describe("chaos", () => {
     const url = `http://127.0.0.1:${port}`;
     // Devices are provisioned the way an admin would, so tokens are checked on every reconnect.
     const ids = Array.from({ length: VEHICLES }, (_, i) => deviceIdFor("sim-", i + 1));
-    const { stdout } = await run(process.execPath, [
-      "--import",
-      "tsx",
-      "server/cli/locus.ts",
-      "device",
-      "add",
-      ...ids,
-      "--json",
-      "--db",
-      dbPath,
-    ]);
-    const tokens = JSON.parse(stdout) as Record<string, string>;
+    const tokens = await addDevicesWithCli(dbPath, ids);
     server = await startServer(port);
 
     const log = createWriteStream(logPath);

@@ -1,49 +1,20 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
+  addDevicesWithCli,
   connectDevice,
   makePosition,
   report,
-  startTestLocus,
   storedRows,
-  type TestLocus,
+  useTestBed,
 } from "../support/locus.ts";
 
-const run = promisify(execFile);
-let server: TestLocus | undefined;
-const sockets: { close(): void }[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.close();
-  await server?.dispose();
-  server = undefined;
-});
-
-async function connect(deviceId: string, token?: string) {
-  const socket = await connectDevice(server!.url, deviceId, token);
-  sockets.push(socket);
-  return socket;
-}
-
-/** `npm run locus -- device add …` as an admin runs it, against the running server's file. */
-async function addDevices(...ids: string[]): Promise<Record<string, string>> {
-  const { stdout } = await run(process.execPath, [
-    "--import",
-    "tsx",
-    "server/cli/locus.ts",
-    "device",
-    "add",
-    ...ids,
-    "--json",
-    "--db",
-    server!.dbPath,
-  ]);
-  return JSON.parse(stdout) as Record<string, string>;
-}
+const bed = useTestBed();
+const connect = (deviceId: string, token?: string) => bed.device(deviceId, token);
+const addDevices = (...ids: string[]) => addDevicesWithCli(bed.server.dbPath, ids);
 
 describe("device tokens", () => {
   it("lets a device added with the CLI report with its token, and only as itself", async () => {
-    server = await startTestLocus({ openRegistration: false });
+    const server = await bed.start({ openRegistration: false });
     const tokens = await addDevices("truck-17", "van-2");
     expect(tokens["truck-17"]).toMatch(/^lct_[\w-]{43}$/);
 
@@ -63,7 +34,7 @@ describe("device tokens", () => {
   ])(
     "refuses a registered device with %s at the handshake, with the reason",
     async (_n, token, code, message) => {
-      server = await startTestLocus({ openRegistration: false });
+      const server = await bed.start({ openRegistration: false });
       await addDevices("bus-1");
       await expect(connectDevice(server.url, "bus-1", token)).rejects.toMatchObject({
         data: { code, message: expect.stringMatching(message) },
@@ -72,22 +43,21 @@ describe("device tokens", () => {
   );
 
   it("refuses unregistered devices unless open registration is on", async () => {
-    server = await startTestLocus({ openRegistration: false });
+    const server = await bed.start({ openRegistration: false });
     await expect(connectDevice(server.url, "stranger")).rejects.toMatchObject({
       data: {
         code: "unknown_device",
         message: expect.stringContaining("npm run locus -- device add stranger"),
       },
     });
-    await server.dispose();
 
-    server = await startTestLocus({ openRegistration: true });
+    await bed.start({ openRegistration: true });
     const stranger = await connect("stranger");
     expect(await report(stranger, makePosition())).toMatchObject({ accepted: 1 });
   });
 
   it("still requires the token of a registered device under open registration", async () => {
-    server = await startTestLocus({ openRegistration: true });
+    const server = await bed.start({ openRegistration: true });
     await addDevices("owned");
     await expect(connectDevice(server.url, "owned")).rejects.toMatchObject({
       data: { code: "token_required" },
@@ -95,7 +65,7 @@ describe("device tokens", () => {
   });
 
   it("invalidates the old token when a device's token is replaced", async () => {
-    server = await startTestLocus({ openRegistration: false });
+    const server = await bed.start({ openRegistration: false });
     const first = await addDevices("car");
     const second = await addDevices("car");
     expect(second.car).not.toBe(first.car);
@@ -106,7 +76,7 @@ describe("device tokens", () => {
   });
 
   it("stores only a hash of each token", async () => {
-    server = await startTestLocus({ openRegistration: false });
+    const server = await bed.start({ openRegistration: false });
     const tokens = await addDevices("secretive");
     const { readFileSync } = await import("node:fs");
     const file =

@@ -1,38 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { MAX_BATCH } from "../../protocol/index.ts";
 import {
   connectDevice,
-  Dashboard,
   makePosition,
   report,
-  startTestLocus,
   storedRows,
+  useTestBed,
   waitFor,
-  type DeviceSocket,
   type TestLocus,
 } from "../support/locus.ts";
 
+const bed = useTestBed();
 let server: TestLocus;
-const sockets: { close(): void }[] = [];
-
 beforeEach(async () => {
-  server = await startTestLocus();
+  server = await bed.start();
 });
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.close();
-  await server.dispose();
-});
-
-async function device(id: string): Promise<DeviceSocket> {
-  const socket = await connectDevice(server.url, id);
-  sockets.push(socket);
-  return socket;
-}
+const device = (id: string) => bed.device(id);
 
 describe("position:report", () => {
   it("acks only after the row is committed, then a dashboard receives it in a batch", async () => {
-    const dashboard = new Dashboard(server.url);
-    sockets.push(dashboard);
+    const dashboard = bed.dashboard();
     await waitFor(() => dashboard.snapshots.length > 0, { what: "snapshot" });
     const truck = await device("truck-17");
     const fix = makePosition({ lat: 48.1371, lon: 11.5754, speed: 12.5, course: 45, battery: 81 });

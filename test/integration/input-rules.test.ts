@@ -1,38 +1,17 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { openDatabase } from "../../server/store/database.ts";
-import {
-  connectDevice,
-  Dashboard,
-  makePosition,
-  report,
-  startTestLocus,
-  waitFor,
-  type TestLocus,
-} from "../support/locus.ts";
+import { makePosition, report, useTestBed, waitFor } from "../support/locus.ts";
 
-let server: TestLocus | undefined;
-const sockets: { close(): void }[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.close();
-  await server?.dispose();
-  server = undefined;
-});
-
-async function device(id: string) {
-  const socket = await connectDevice(server!.url, id);
-  sockets.push(socket);
-  return socket;
-}
-
+const bed = useTestBed();
+const device = (id: string) => bed.device(id);
 const history = (id: string, query = "") =>
-  fetch(`${server!.url}/api/devices/${id}/positions?${query}`).then((r) => r.json());
+  fetch(`${bed.server.url}/api/devices/${id}/positions?${query}`).then((r) => r.json());
 
 describe("implausible fixes", () => {
   it("stores them with a reason but keeps them out of history lines and the live map", async () => {
-    server = await startTestLocus({ maxAccuracyM: 200, maxImpliedSpeed: 80, tickMs: 50 });
-    const watcher = new Dashboard(server.url);
-    sockets.push(watcher);
+    await bed.start({ maxAccuracyM: 200, maxImpliedSpeed: 80, tickMs: 50 });
+    const watcher = bed.dashboard();
     const car = await device("car");
     const good1 = makePosition();
     const island = makePosition({ lat: 0, lon: 0 });
@@ -61,7 +40,7 @@ describe("implausible fixes", () => {
   });
 
   it("re-anchors after a device keeps reporting from a new place", async () => {
-    server = await startTestLocus({ maxImpliedSpeed: 80 });
+    await bed.start({ maxImpliedSpeed: 80 });
     const truck = await device("ferry-truck");
     const before = makePosition();
     const moved = [1, 2, 3, 4].map((i) => makePosition({ lat: before.lat + 0.5 + i * 0.0001 }));
@@ -77,7 +56,7 @@ describe("implausible fixes", () => {
   });
 
   it("rejects a bad ?flagged value naming the parameter", async () => {
-    server = await startTestLocus();
+    await bed.start();
     await report(await device("x"), makePosition());
     const reply = await history("x", "flagged=maybe");
     expect(reply.error.message).toBe("flagged: must be one of exclude, include");
@@ -86,7 +65,7 @@ describe("implausible fixes", () => {
 
 describe("per-device rate limit", () => {
   it("answers a flood with rate_limited while other devices are served", async () => {
-    server = await startTestLocus({ rateLimit: 5, rateBurst: 10 });
+    await bed.start({ rateLimit: 5, rateBurst: 10 });
     const flood = await device("flood");
     const calm = await device("calm");
     const answers = await Promise.all(
@@ -113,7 +92,7 @@ describe("durability", () => {
   });
 
   it("opens the file in WAL mode", async () => {
-    server = await startTestLocus({ durability: "full" });
+    const server = await bed.start({ durability: "full" });
     await report(await device("d"), makePosition());
     const db = new Database(server.dbPath, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");

@@ -1,44 +1,15 @@
 import { io } from "socket.io-client";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  connectDevice,
-  Dashboard,
-  makePosition,
-  report,
-  startTestLocus,
-  waitFor,
-  type TestLocus,
-} from "../support/locus.ts";
+import { describe, expect, it } from "vitest";
+import { makePosition, report, useTestBed, waitFor } from "../support/locus.ts";
 
-let server: TestLocus | undefined;
-const sockets: { close(): void }[] = [];
-
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.close();
-  await server?.dispose();
-  server = undefined;
-});
-
-function dashboard(url: string): Dashboard {
-  const d = new Dashboard(url);
-  sockets.push(d);
-  return d;
-}
-
-async function device(url: string, id: string) {
-  const socket = await connectDevice(url, id);
-  sockets.push(socket);
-  return socket;
-}
+const bed = useTestBed();
 
 describe("live fan-out to dashboards", () => {
   it("sends at most one batch per tick, carrying only the latest fix of each changed device", async () => {
-    server = await startTestLocus({ tickMs: 100 });
-    const watcher = dashboard(server.url);
+    await bed.start({ tickMs: 100 });
+    const watcher = bed.dashboard();
     await waitFor(() => watcher.snapshots.length === 1, { what: "snapshot" });
-    const devices = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => device(server!.url, `d${i}`)),
-    );
+    const devices = await Promise.all(Array.from({ length: 20 }, (_, i) => bed.device(`d${i}`)));
 
     // 20 devices × 10 reports, sent as fast as acks allow: 200 positions in well under a second.
     const last = new Map<string, number>();
@@ -67,9 +38,9 @@ describe("live fan-out to dashboards", () => {
   });
 
   it("gives a reconnecting dashboard a fresh snapshot with what it missed", async () => {
-    server = await startTestLocus({ tickMs: 50 });
-    const watcher = dashboard(server.url);
-    const truck = await device(server.url, "truck-1");
+    await bed.start({ tickMs: 50 });
+    const watcher = bed.dashboard();
+    const truck = await bed.device("truck-1");
     await report(truck, makePosition());
     await waitFor(() => watcher.snapshots.length === 1);
 
@@ -82,9 +53,9 @@ describe("live fan-out to dashboards", () => {
   });
 
   it("serves a dashboard that starts on HTTP long-polling, as browsers do by default", async () => {
-    server = await startTestLocus();
+    const server = await bed.start();
     const socket = io(`${server.url}/live`, { forceNew: true, transports: ["polling"] });
-    sockets.push(socket);
+    bed.track(socket);
     const snapshot = await new Promise((resolve) => socket.once("fleet:snapshot", resolve));
     expect(snapshot).toMatchObject({ devices: [] });
     // The HTTP side kept working next to socket.io's own requests.
@@ -92,9 +63,9 @@ describe("live fan-out to dashboards", () => {
   });
 
   it("never moves a device back to an older fix when a backlog arrives late", async () => {
-    server = await startTestLocus({ tickMs: 50 });
-    const watcher = dashboard(server.url);
-    const car = await device(server.url, "car");
+    const server = await bed.start({ tickMs: 50 });
+    const watcher = bed.dashboard();
+    const car = await bed.device("car");
     const older = makePosition({ lat: 52.5201 });
     const newer = makePosition({ lat: 52.5202 });
     await report(car, newer);
@@ -111,9 +82,9 @@ describe("live fan-out to dashboards", () => {
   it("pushes moving, stopped and offline as they change", async () => {
     let now = Date.now();
     const clock = { now: () => now };
-    server = await startTestLocus({ tickMs: 50, offlineAfterMs: 60_000 }, { clock });
-    const watcher = dashboard(server.url);
-    const bus = await device(server.url, "bus");
+    const server = await bed.start({ tickMs: 50, offlineAfterMs: 60_000 }, { clock });
+    const watcher = bed.dashboard();
+    const bus = await bed.device("bus");
     const statusOf = () =>
       watcher.batches.at(-1)?.batch.devices.find((d) => d.id === "bus")?.status;
 

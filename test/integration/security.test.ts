@@ -1,15 +1,9 @@
 import { io } from "socket.io-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tileSources } from "../../server/http/security.ts";
-import { connectDevice, startTestLocus, type TestLocus } from "../support/locus.ts";
+import { connectDevice, useTestBed } from "../support/locus.ts";
 
-let server: TestLocus | undefined;
-const sockets: { close(): void }[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.close();
-  await server?.dispose();
-  server = undefined;
-});
+const bed = useTestBed();
 
 function liveFrom(url: string, origin: string): Promise<string> {
   const socket = io(`${url}/live`, {
@@ -18,7 +12,7 @@ function liveFrom(url: string, origin: string): Promise<string> {
     reconnection: false,
     extraHeaders: { origin },
   });
-  sockets.push(socket);
+  bed.track(socket);
   return new Promise((resolve) => {
     socket.once("connect", () => resolve("connected"));
     socket.once("connect_error", (err) => resolve(`refused: ${err.message}`));
@@ -27,7 +21,7 @@ function liveFrom(url: string, origin: string): Promise<string> {
 
 describe("HTTP security", () => {
   it("sends a CSP that allows only our scripts, the tile host and same-origin sockets", async () => {
-    server = await startTestLocus();
+    const server = await bed.start();
     for (const path of ["/", "/api/health"]) {
       const res = await fetch(`${server.url}${path}`);
       const csp = res.headers.get("content-security-policy") ?? "";
@@ -48,9 +42,9 @@ describe("HTTP security", () => {
   });
 
   it("allows cross-origin browser calls only from configured origins", async () => {
-    server = await startTestLocus({ corsOrigins: "https://ops.example.com" });
+    const server = await bed.start({ corsOrigins: "https://ops.example.com" });
     const from = (origin: string) =>
-      fetch(`${server!.url}/api/health`, { headers: { origin } }).then((r) =>
+      fetch(`${server.url}/api/health`, { headers: { origin } }).then((r) =>
         r.headers.get("access-control-allow-origin"),
       );
     expect(await from("https://ops.example.com")).toBe("https://ops.example.com");
@@ -60,7 +54,7 @@ describe("HTTP security", () => {
   });
 
   it("answers malformed requests without stack traces or file paths", async () => {
-    server = await startTestLocus();
+    const server = await bed.start();
     for (const path of ["/%E0%A4%A", "/api/devices/%E0%A4%A/positions"]) {
       const res = await fetch(`${server.url}${path}`);
       const text = await res.text();
@@ -72,15 +66,13 @@ describe("HTTP security", () => {
 
 describe("connection limit per address", () => {
   it("refuses connections beyond the limit and admits again once one closes", async () => {
-    server = await startTestLocus({ maxConnectionsPerIp: 3 });
-    const first = await Promise.all(["a", "b", "c"].map((id) => connectDevice(server!.url, id)));
-    sockets.push(...first);
+    const server = await bed.start({ maxConnectionsPerIp: 3 });
+    const first = await Promise.all(["a", "b", "c"].map((id) => bed.device(id)));
     // Refused at the WebSocket upgrade (HTTP 400), before the server allocates anything for it.
     await expect(connectDevice(server.url, "d")).rejects.toThrow(/websocket error/);
     first[0]!.close();
     await new Promise((r) => setTimeout(r, 100));
-    const again = await connectDevice(server.url, "e");
-    sockets.push(again);
+    const again = await bed.device("e");
     expect(again.connected).toBe(true);
   });
 });

@@ -1,7 +1,10 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import Database from "better-sqlite3";
+import { afterEach } from "vitest";
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import type {
   DeviceClientToServer,
@@ -151,4 +154,59 @@ export function storedRows(dbPath: string, deviceId: string): { ts: number; lat:
   } finally {
     db.close();
   }
+}
+
+/**
+ * Per-test server and clients with automatic cleanup: `const bed = useTestBed()` at the top of a
+ * test file, then `await bed.start()`, `await bed.device("id")`, `bed.dashboard()` in each test.
+ */
+export function useTestBed() {
+  let current: TestLocus | undefined;
+  const closers: { close(): void }[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) c.close();
+    await current?.dispose();
+    current = undefined;
+  });
+  const bed = {
+    async start(overrides: Partial<Config> = {}, options: { clock?: Clock } = {}) {
+      await current?.dispose();
+      current = await startTestLocus(overrides, options);
+      return current;
+    },
+    get server(): TestLocus {
+      if (!current) throw new Error("call bed.start() first");
+      return current;
+    },
+    track<T extends { close(): void }>(closable: T): T {
+      closers.push(closable);
+      return closable;
+    },
+    async device(deviceId: string, token?: string): Promise<DeviceSocket> {
+      return bed.track(await connectDevice(bed.server.url, deviceId, token));
+    },
+    dashboard(): Dashboard {
+      return bed.track(new Dashboard(bed.server.url));
+    },
+  };
+  return bed;
+}
+
+/** `npm run locus -- device add … --json` as an admin runs it; returns device id → token. */
+export async function addDevicesWithCli(
+  dbPath: string,
+  ids: string[],
+): Promise<Record<string, string>> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    "--import",
+    "tsx",
+    "server/cli/locus.ts",
+    "device",
+    "add",
+    ...ids,
+    "--json",
+    "--db",
+    dbPath,
+  ]);
+  return JSON.parse(stdout) as Record<string, string>;
 }
