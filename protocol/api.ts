@@ -46,3 +46,68 @@ export interface ErrorReply {
 
 export const POSITIONS_DEFAULT_LIMIT = 1000;
 export const POSITIONS_MAX_LIMIT = 10_000;
+
+// ---- people: sessions and administration -------------------------------------------------
+
+export type Role = "admin" | "viewer";
+
+export interface SessionUser {
+  name: string;
+  role: Role;
+}
+
+/** `POST /api/session` body; the reply sets the HttpOnly `locus_session` cookie. */
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+
+/** `GET /api/session` and `POST /api/session` reply. */
+export interface SessionReply {
+  user: SessionUser;
+}
+
+export interface AdminDevice {
+  deviceId: string;
+  createdAt: number;
+  hasToken: boolean;
+}
+
+/** `GET /api/admin/devices` */
+export interface AdminDevicesReply {
+  devices: AdminDevice[];
+}
+
+/** `POST /api/admin/devices` body and reply: the token is shown this once. */
+export interface AddDeviceRequest {
+  deviceId: string;
+}
+export interface AddDeviceReply {
+  deviceId: string;
+  token: string;
+}
+
+/** Which devices a user sees: every device, or the listed ones. */
+export type DeviceGrant = "all" | string[];
+
+export interface AdminUser {
+  name: string;
+  role: Role;
+  devices: DeviceGrant;
+}
+
+/** `GET /api/admin/users` */
+export interface AdminUsersReply {
+  users: AdminUser[];
+}
+
+/** `POST /api/admin/users` body; without a password one is generated and returned once. */
+export interface AddUserRequest {
+  name: string;
+  role: Role;
+  devices: DeviceGrant;
+  password?: string;
+}
+export interface AddUserReply extends AdminUser {
+  password: string;
+}

@@ -18,7 +18,12 @@ import { RateLimiter } from "./ingest/rate-limit.ts";
 import { LiveHub, type LiveNamespace } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
 import { DIST_DIR } from "./paths.ts";
+import { Access } from "./access/access.ts";
+import { adminRouter } from "./http/admin.ts";
+import { requireAdmin, requireUser, sessionRouter } from "./http/session.ts";
+import { attachLiveAuth } from "./live/live-auth.ts";
 import type { DeviceRegistry } from "./store/device-registry.ts";
+import type { UserStore } from "./store/user-store.ts";
 import type { PositionStore } from "./store/position-store.ts";
 
 export interface AppDeps {
@@ -27,6 +32,7 @@ export interface AppDeps {
   logger: Logger;
   version: string;
   registry: DeviceRegistry;
+  users: UserStore;
   clock?: Clock;
   distDir?: string;
 }
@@ -73,6 +79,8 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
       raw.once("close", connections.track(raw.request));
     },
   );
+  const access = new Access(deps.users, clock, config.sessionTtlHours * 3_600_000);
+  attachLiveAuth(io.of(LIVE_NAMESPACE) as LiveNamespace, access);
   const initialDevices = store.devices();
   const hub = new LiveHub(
     io.of(LIVE_NAMESPACE) as LiveNamespace,
@@ -107,7 +115,20 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
 
   http.disable("x-powered-by");
   http.use(securityHeaders(config.tileUrl), corsHeaders(origins));
-  http.use("/api", apiRouter({ store, hub, committer, config, clock, version }), apiNotFound);
+  // A few sign-in attempts a minute per address and per user name, with a small burst for typos.
+  const loginLimiter = new RateLimiter({ rate: 0.1, burst: 5 });
+  http.use("/api/session", sessionRouter({ access, limiter: loginLimiter, clock }));
+  http.use(
+    "/api/admin",
+    requireUser(access),
+    requireAdmin,
+    adminRouter({ registry: deps.registry, users: deps.users }),
+  );
+  http.use(
+    "/api",
+    apiRouter({ store, hub, committer, access, config, clock, version }),
+    apiNotFound,
+  );
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));
   http.use(errorHandler(logger));
 

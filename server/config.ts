@@ -30,6 +30,10 @@ export interface Config {
   rateLimit: number;
   /** Reports a device may send in a burst above the average (e.g. a backlog after reconnecting). */
   rateBurst: number;
+  /** Password of the `admin` user created on first run; random (and printed once) when empty. */
+  adminPassword: string;
+  /** How long a dashboard sign-in lasts (hours). */
+  sessionTtlHours: number;
   /** Let devices without a token report (trusted networks only). */
   openRegistration: boolean;
   /** Comma-separated origins allowed to call the API and socket.io from a browser ("*" for any). */
@@ -154,6 +158,28 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     default: 60,
     min: 1,
+  },
+  {
+    key: "adminPassword",
+    flag: "admin-password",
+    env: "LOCUS_ADMIN_PASSWORD",
+    kind: "string",
+    default: "",
+  },
+  {
+    key: "sessionTtlHours",
+    flag: "session-ttl-hours",
+    env: "LOCUS_SESSION_TTL_HOURS",
+    kind: "number",
+    default: 168,
+    min: 0.01,
+  },
+  {
+    key: "openRegistration",
+    flag: "open-registration",
+    env: "LOCUS_OPEN_REGISTRATION",
+    kind: "boolean",
+    default: false,
   },
   {
     key: "corsOrigins",

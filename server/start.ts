@@ -10,6 +10,8 @@ import { REPO_ROOT } from "./paths.ts";
 import { openDatabase } from "./store/database.ts";
 import { DeviceRegistry } from "./store/device-registry.ts";
 import { PositionStore } from "./store/position-store.ts";
+import { UserStore } from "./store/user-store.ts";
+import { ensureFirstAdmin } from "./access/first-admin.ts";
 
 export interface RunningLocus {
   url: string;
@@ -38,8 +40,17 @@ export async function startLocus(
   const db = openDatabase(config.db, config.durability);
   const store = new PositionStore(db);
   const registry = new DeviceRegistry(db);
+  const users = new UserStore(db);
+  await ensureFirstAdmin(users, config.adminPassword, logger);
   const httpServer = createServer();
-  const app = createApp(httpServer, { ...options, store, registry, config, version: VERSION });
+  const app = createApp(httpServer, {
+    ...options,
+    store,
+    registry,
+    users,
+    config,
+    version: VERSION,
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

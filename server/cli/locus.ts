@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { deviceIdSchema } from "../../protocol/index.ts";
 import { DEFAULT_CONFIG } from "../config.ts";
 import { openDatabase } from "../store/database.ts";
 import { DeviceRegistry } from "../store/device-registry.ts";
+import { UserStore } from "../store/user-store.ts";
 
 /** `npm run locus -- <command>`: administration from scripts, against the server's database file. */
 const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
@@ -10,6 +12,11 @@ const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
   device add ID...     register devices and print a new token for each (shown only once;
                        for an existing device this replaces its token)
   device list          list registered devices
+  user add NAME        add a user and print a generated password (shown only once)
+      --role admin|viewer     (default viewer)
+      --devices all|ID,ID…   devices a viewer may see (default all)
+  user token NAME      print a new API token acting as that user (Authorization: Bearer …)
+  user list            list users
 
   --db FILE            database file (default: LOCUS_DB, else ${DEFAULT_CONFIG.db})
   --json               print JSON ({"truck-17": "lct_…"} for add) instead of text
@@ -27,6 +34,8 @@ try {
     options: {
       db: { type: "string" },
       json: { type: "boolean", default: false },
+      role: { type: "string", default: "viewer" },
+      devices: { type: "string", default: "all" },
       help: { type: "boolean" },
     },
   });
@@ -41,6 +50,9 @@ if (values.help || positionals.length === 0) {
 const [noun, verb, ...ids] = positionals;
 const db = openDatabase(values.db ?? process.env.LOCUS_DB ?? DEFAULT_CONFIG.db);
 const registry = new DeviceRegistry(db);
+const users = new UserStore(db);
+const print = (value: unknown, text: string) =>
+  console.log(values.json ? JSON.stringify(value, null, 2) : text);
 
 if (noun === "device" && verb === "add") {
   if (ids.length === 0) fail("device add needs at least one device id");
@@ -67,6 +79,28 @@ if (noun === "device" && verb === "add") {
       console.log(
         `${d.deviceId}\t${d.hasToken ? "token" : "no token"}\t${new Date(d.createdAt).toISOString()}`,
       );
+} else if (noun === "user" && verb === "add" && ids.length === 1) {
+  const name = ids[0]!;
+  const role = values.role;
+  if (role !== "admin" && role !== "viewer") fail("--role must be admin or viewer");
+  const devices = values.devices === "all" ? "all" : values.devices.split(",").filter(Boolean);
+  const password = randomBytes(12).toString("base64url");
+  try {
+    await users.create({ name, role, devices, password });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  print({ name, role, devices, password }, `${name}\t${role}\tpassword: ${password}`);
+} else if (noun === "user" && verb === "token" && ids.length === 1) {
+  const token = users.createApiToken(ids[0]!);
+  if (!token) fail(`no user named "${ids[0]}"`);
+  print({ name: ids[0], token }, token);
+} else if (noun === "user" && verb === "list") {
+  const list = users.list();
+  const lines = list.map(
+    (u) => `${u.name}\t${u.role}\t${u.devices === "all" ? "all devices" : u.devices.join(",")}`,
+  );
+  print(list, lines.join("\n"));
 } else {
   fail(`unknown command "${positionals.join(" ")}"`);
 }

@@ -11,10 +11,13 @@ import {
 } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { Access } from "../access/access.ts";
 import type { GroupCommitter } from "../ingest/group-commit.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { PositionStore } from "../store/position-store.ts";
+import { canSee } from "../store/user-store.ts";
 import { BadRequest, choiceParam, intParam, timeParam } from "./params.ts";
+import { currentUser, requireUser } from "./session.ts";
 
 export class NotFound extends Error {}
 
@@ -22,13 +25,22 @@ export interface ApiDeps {
   store: PositionStore;
   hub: LiveHub;
   committer: GroupCommitter;
+  access: Access;
   config: Readonly<Config>;
   clock: Clock;
   version: string;
 }
 
 /** The REST API under /api: read-only views of the fleet and its history. */
-export function apiRouter({ store, hub, committer, config, clock, version }: ApiDeps): Router {
+export function apiRouter({
+  store,
+  hub,
+  committer,
+  access,
+  config,
+  clock,
+  version,
+}: ApiDeps): Router {
   const router = Router();
   const startedAt = clock.now();
 
@@ -56,14 +68,20 @@ export function apiRouter({ store, hub, committer, config, clock, version }: Api
     res.json(reply);
   });
 
+  // Everything below needs a signed-in user, and shows only the devices granted to them.
+  router.use(requireUser(access));
+
   router.get("/devices", (_req, res) => {
-    const reply: DevicesReply = { devices: hub.list() };
+    const user = currentUser(res);
+    const reply: DevicesReply = { devices: hub.list().filter((d) => canSee(user, d.id)) };
     res.json(reply);
   });
 
   router.get("/devices/:id/positions", (req, res) => {
     const deviceId = req.params.id;
-    if (!deviceIdSchema.safeParse(deviceId).success || !store.hasDevice(deviceId)) {
+    // Not granted answers exactly like unknown, so a viewer cannot probe which devices exist.
+    const visible = canSee(currentUser(res), deviceId);
+    if (!deviceIdSchema.safeParse(deviceId).success || !store.hasDevice(deviceId) || !visible) {
       throw new NotFound(`no device "${deviceId}"`);
     }
     const from = timeParam(req.query, "from", 0);

@@ -10,9 +10,19 @@ import type {
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { StoredDevice } from "../store/position-store.ts";
+import { canSee, type User } from "../store/user-store.ts";
 import { deviceStatus, effectiveSpeed, type StatusRules } from "./status.ts";
 
-export type LiveNamespace = Namespace<LiveClientToServer, LiveServerToClient>;
+export type LiveNamespace = Namespace<
+  LiveClientToServer,
+  LiveServerToClient,
+  Record<string, never>,
+  { user: User }
+>;
+type LiveSocket = Parameters<Parameters<LiveNamespace["on"]>[1]>[0];
+
+/** Dashboards whose user sees every device share one broadcast in this room. */
+const ALL_DEVICES_ROOM = "all-devices";
 
 interface Tracked {
   live: LiveDevice;
@@ -31,6 +41,8 @@ export class LiveHub {
   private readonly devices = new Map<string, Tracked>();
   private dirty = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Dashboards limited to some devices: each gets its own filtered batch. */
+  private readonly limited = new Set<LiveSocket>();
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -54,10 +66,14 @@ export class LiveHub {
       });
     }
     nsp.on("connection", (socket) => {
+      const { user } = socket.data;
+      if (user.devices === "all") void socket.join(ALL_DEVICES_ROOM);
+      else this.limited.add(socket);
+      socket.on("disconnect", () => this.limited.delete(socket));
       // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
       // repair what a dashboard missed while it was away.
-      socket.emit("fleet:snapshot", this.snapshot());
-      logger.debug({ id: socket.id }, "dashboard connected");
+      socket.emit("fleet:snapshot", this.snapshot(user));
+      logger.debug({ id: socket.id, user: user.name }, "dashboard connected");
     });
     this.timers.push(setInterval(() => this.tick(), options.tickMs));
     this.timers.push(setInterval(() => this.sweep(), SWEEP_MS));
@@ -89,11 +105,11 @@ export class LiveHub {
     this.dirty.add(deviceId);
   };
 
-  snapshot(): LiveSnapshot {
+  snapshot(user: User): LiveSnapshot {
     return {
       serverTime: this.clock.now(),
       tickMs: this.options.tickMs,
-      devices: [...this.devices.values()].map((t) => t.live),
+      devices: this.list().filter((d) => canSee(user, d.id)),
     };
   }
 
@@ -112,7 +128,13 @@ export class LiveHub {
       const tracked = this.devices.get(id);
       if (tracked) batch.devices.push(tracked.live);
     }
-    this.nsp.emit("fleet:updated", batch);
+    // Serialised once for every all-devices dashboard; limited ones get their own slice.
+    this.nsp.to(ALL_DEVICES_ROOM).emit("fleet:updated", batch);
+    for (const socket of this.limited) {
+      const { user } = socket.data;
+      const devices = batch.devices.filter((d) => canSee(user, d.id));
+      if (devices.length > 0) socket.emit("fleet:updated", { ...batch, devices });
+    }
   }
 
   /** Mark devices that went silent as offline. */

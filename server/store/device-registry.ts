@@ -1,5 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { Db } from "./database.ts";
+import { hash, newSecret } from "./secrets.ts";
 
 export interface RegisteredDevice {
   deviceId: string;
@@ -30,7 +31,7 @@ export class DeviceRegistry {
 
   /** Register a device (or replace its token) and return the new token: the only time it is seen. */
   issueToken(deviceId: string, now = Date.now()): string {
-    const token = `lct_${randomBytes(32).toString("base64url")}`;
+    const token = newSecret("lct_");
     this.stmt.upsert.run(deviceId, now, hash(token));
     return token;
   }
@@ -57,8 +58,4 @@ export class DeviceRegistry {
       }),
     );
   }
-}
-
-function hash(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
 }

@@ -34,4 +34,31 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE positions ADD COLUMN flag TEXT;`,
   // 3: device secrets, stored only as SHA-256 hashes (NULL: no token issued yet).
   `ALTER TABLE devices ADD COLUMN token_hash TEXT;`,
+  // 4: people. Passwords as argon2id hashes; sessions and API tokens as SHA-256 hashes of random
+  // secrets. Grants name devices by their public id, so a grant may precede the device's first fix.
+  `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+    all_devices   INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE user_devices (
+    user_id    INTEGER NOT NULL,
+    device_uid TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_uid)
+  ) WITHOUT ROWID;
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -9,6 +9,8 @@ import { startTestLocus, type TestLocus } from "../support/locus.ts";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = "test-results";
 const VEHICLES = 6;
+/** The first-run admin's password (config `adminPassword`); the user is named `admin`. */
+const ADMIN_PASSWORD = "test-admin-pass";
 
 let server: TestLocus;
 let fleet: ReturnType<typeof startFleet>;
@@ -17,7 +19,7 @@ let page: Page;
 
 beforeAll(async () => {
   await ensureDashboardBuilt(silentLogger);
-  server = await startTestLocus({ tickMs: 100 });
+  server = await startTestLocus({ tickMs: 100, adminPassword: ADMIN_PASSWORD });
   fleet = startFleet({ url: server.url, vehicles: VEHICLES, intervalMs: 500, seed: 7 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -45,13 +47,33 @@ afterAll(async () => {
 });
 
 const drawn = () => page.getByTestId("vehicle-canvas").getAttribute("data-drawn").then(Number);
+const connectionState = () => page.getByTestId("connection").getAttribute("data-state");
+
+async function submitLogin(username: string, password: string): Promise<void> {
+  await page.getByTestId("login-username").fill(username);
+  await page.getByTestId("login-password").fill(password);
+  await page.getByTestId("login-submit").click();
+}
 
 describe("dashboard in Chromium", () => {
-  it("shows the live fleet on the map and counts it", async () => {
+  it("asks for a password first and says when it is wrong", async () => {
     await page.goto(server.url);
-    await expect
-      .poll(() => page.getByTestId("connection").getAttribute("data-state"), { timeout: 10_000 })
-      .toBe("live");
+    await page.getByTestId("login-form").waitFor({ state: "visible", timeout: 10_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}/login.png` });
+    // No map (and no live socket) before signing in.
+    expect(await page.getByTestId("connection").count()).toBe(0);
+
+    await submitLogin("admin", "not-the-password");
+    const error = page.getByTestId("login-error");
+    await error.waitFor({ state: "visible", timeout: 5_000 });
+    expect(await error.textContent()).toMatch(/wrong username or password/i);
+    expect(await page.getByTestId("login-form").isVisible()).toBe(true);
+  });
+
+  it("signs in, then shows the live fleet on the map and counts it", async () => {
+    await submitLogin("admin", ADMIN_PASSWORD);
+    await expect.poll(connectionState, { timeout: 10_000 }).toBe("live");
+    expect(await page.getByTestId("login-form").count()).toBe(0);
     await expect
       .poll(() => page.getByTestId("vehicle-count").textContent().then(Number), { timeout: 10_000 })
       .toBe(VEHICLES);
@@ -89,13 +111,39 @@ describe("dashboard in Chromium", () => {
     // Closing the transport under the socket looks to the page like a lost network link.
     for (const socket of server.locus.app.io.of("/live").sockets.values()) socket.conn.close();
     const before = await page.getByTestId("details-lat").textContent();
-    await expect
-      .poll(() => page.getByTestId("connection").getAttribute("data-state"), { timeout: 10_000 })
-      .toBe("live");
+    await expect.poll(connectionState, { timeout: 10_000 }).toBe("live");
     await expect.poll(drawn, { timeout: 10_000 }).toBe(VEHICLES);
     // Updates flow again after the resync: the selected vehicle keeps moving.
     await expect
       .poll(() => page.getByTestId("details-lat").textContent(), { timeout: 10_000 })
       .not.toBe(before);
+  });
+
+  it("lets the admin add a device and shows its token once", async () => {
+    await page.getByTestId("admin-open").click();
+    const panel = page.getByTestId("admin-panel");
+    await panel.waitFor({ state: "visible", timeout: 5_000 });
+    await page.getByTestId("admin-device-id").fill("e2e-van-1");
+    await page.getByTestId("admin-device-add").click();
+    const token = page.getByTestId("admin-device-token");
+    await token.waitFor({ state: "visible", timeout: 5_000 });
+    expect(await token.textContent()).toMatch(/^lct_/);
+    await expect
+      .poll(() => page.getByTestId("admin-device-list").textContent(), { timeout: 5_000 })
+      .toContain("e2e-van-1");
+    await page.screenshot({ path: `${SCREENSHOTS}/admin-panel.png` });
+
+    // Escape closes the dialog and nothing else: the selected vehicle stays selected.
+    await page.keyboard.press("Escape");
+    await panel.waitFor({ state: "detached", timeout: 5_000 });
+    expect(await page.getByTestId("details").isVisible()).toBe(true);
+  });
+
+  it("logs out back to the login page", async () => {
+    await page.getByTestId("logout").click();
+    await page.getByTestId("login-form").waitFor({ state: "visible", timeout: 5_000 });
+    // The session is gone on the server too, not just hidden by the page.
+    const reply = await page.evaluate(() => fetch("/api/session").then((r) => r.status));
+    expect(reply).toBe(401);
   });
 });

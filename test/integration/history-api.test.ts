@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => server.dispose());
 
 async function get(path: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${server.url}${path}`);
+  const res = await server.fetch(path);
   return { status: res.status, body: await res.json() };
 }
 

@@ -6,7 +6,7 @@ import { makePosition, report, useTestBed, waitFor } from "../support/locus.ts";
 const bed = useTestBed();
 const device = (id: string) => bed.device(id);
 const history = (id: string, query = "") =>
-  fetch(`${bed.server.url}/api/devices/${id}/positions?${query}`).then((r) => r.json());
+  bed.server.fetch(`/api/devices/${id}/positions?${query}`).then((r) => r.json());
 
 describe("implausible fixes", () => {
   it("stores them with a reason but keeps them out of history lines and the live map", async () => {

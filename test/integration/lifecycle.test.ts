@@ -29,11 +29,9 @@ describe("server lifecycle", () => {
       () => first.dispose(),
       () => second.dispose(),
     );
-    const history = await fetch(`${second.url}/api/devices/truck-17/positions`).then((r) =>
-      r.json(),
-    );
+    const history = await second.fetch("/api/devices/truck-17/positions").then((r) => r.json());
     expect(history.positions).toEqual(fixes);
-    const watcher = new Dashboard(second.url);
+    const watcher = new Dashboard(second.url, second.adminCookie);
     cleanup.push(() => watcher.close());
     const snapshot = await waitFor(() => watcher.snapshots[0], { what: "snapshot" });
     expect(snapshot.devices).toEqual([

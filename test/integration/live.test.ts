@@ -54,7 +54,11 @@ describe("live fan-out to dashboards", () => {
 
   it("serves a dashboard that starts on HTTP long-polling, as browsers do by default", async () => {
     const server = await bed.start();
-    const socket = io(`${server.url}/live`, { forceNew: true, transports: ["polling"] });
+    const socket = io(`${server.url}/live`, {
+      forceNew: true,
+      transports: ["polling"],
+      extraHeaders: { cookie: server.adminCookie },
+    });
     bed.track(socket);
     const snapshot = await new Promise((resolve) => socket.once("fleet:snapshot", resolve));
     expect(snapshot).toMatchObject({ devices: [] });
@@ -75,7 +79,7 @@ describe("live fan-out to dashboards", () => {
     await new Promise((r) => setTimeout(r, 150));
 
     expect(watcher.latest("car")).toEqual(newer);
-    const history = await fetch(`${server.url}/api/devices/car/positions`).then((r) => r.json());
+    const history = await server.fetch("/api/devices/car/positions").then((r) => r.json());
     expect(history.positions.map((p: { ts: number }) => p.ts)).toEqual([older.ts, newer.ts]);
   });
 
@@ -99,7 +103,7 @@ describe("live fan-out to dashboards", () => {
 
     now += 61_000; // silence for longer than offlineAfterMs
     await waitFor(() => statusOf() === "offline", { what: "offline", timeoutMs: 3000 });
-    const devices = await fetch(`${server.url}/api/devices`).then((r) => r.json());
+    const devices = await server.fetch("/api/devices").then((r) => r.json());
     expect(devices.devices).toEqual([expect.objectContaining({ id: "bus", status: "offline" })]);
   });
 });

@@ -10,7 +10,7 @@ function liveFrom(url: string, origin: string): Promise<string> {
     transports: ["websocket"],
     forceNew: true,
     reconnection: false,
-    extraHeaders: { origin },
+    extraHeaders: { origin, cookie: bed.server.adminCookie },
   });
   bed.track(socket);
   return new Promise((resolve) => {

@@ -21,9 +21,15 @@ import { loadConfig, type Config } from "../../server/config.ts";
 import { silentLogger } from "../../server/logger.ts";
 import { startLocus, type RunningLocus } from "../../server/start.ts";
 
+export const TEST_ADMIN_PASSWORD = "test-admin-pass";
+
 export interface TestLocus {
   url: string;
   dbPath: string;
+  /** Session cookie of the first-run `admin`, signed in at start. */
+  adminCookie: string;
+  /** fetch() against this server as the admin (pass `cookie: ""` in headers to go anonymous). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   locus: RunningLocus;
   /** Stop the server, keeping the database file (for restart tests). */
   stop(): Promise<void>;
@@ -48,13 +54,19 @@ export async function startTestLocus(
       logLevel: "silent",
       // Most tests are about ingest, not identity; the access-control tests turn this off.
       openRegistration: true,
+      adminPassword: TEST_ADMIN_PASSWORD,
       ...overrides,
     },
   );
   const locus = await startLocus(config, { logger: silentLogger, clock: options.clock });
+  const url = `http://127.0.0.1:${locus.port}`;
+  const adminCookie = await signIn(url, "admin", TEST_ADMIN_PASSWORD);
   return {
-    url: `http://127.0.0.1:${locus.port}`,
+    url,
     dbPath,
+    adminCookie,
+    fetch: (path, init = {}) =>
+      fetch(`${url}${path}`, { ...init, headers: { cookie: adminCookie, ...init.headers } }),
     locus,
     stop: () => locus.close(),
     async dispose() {
@@ -62,6 +74,17 @@ export async function startTestLocus(
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Sign in through the API as a browser would; returns the `name=value` session cookie. */
+export async function signIn(url: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${url}/api/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status}`);
+  return res.headers.get("set-cookie")!.split(";")[0]!;
 }
 
 export type DeviceSocket = Socket<DeviceServerToClient, DeviceClientToServer>;
@@ -99,8 +122,9 @@ export class Dashboard {
   readonly batches: { at: number; batch: LiveBatch }[] = [];
   readonly socket: DashboardSocket;
 
-  constructor(url: string) {
-    this.socket = io(`${url}/live`, clientOptions);
+  /** A signed-in dashboard: the session cookie rides on the handshake, as in a browser. */
+  constructor(url: string, cookie: string) {
+    this.socket = io(`${url}/live`, { ...clientOptions, extraHeaders: { cookie } });
     this.socket.on("fleet:snapshot", (s) => this.snapshots.push(s));
     this.socket.on("fleet:updated", (batch) => this.batches.push({ at: Date.now(), batch }));
   }
@@ -186,7 +210,7 @@ export function useTestBed() {
       return bed.track(await connectDevice(bed.server.url, deviceId, token));
     },
     dashboard(): Dashboard {
-      return bed.track(new Dashboard(bed.server.url));
+      return bed.track(new Dashboard(bed.server.url, bed.server.adminCookie));
     },
   };
   return bed;

@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import express, { Router } from "express";
+import { z } from "zod";
+import {
+  deviceIdSchema,
+  type AddDeviceReply,
+  type AddUserReply,
+  type AdminDevicesReply,
+  type AdminUsersReply,
+} from "../../protocol/index.ts";
+import { describeIssue } from "../../protocol/validate.ts";
+import type { DeviceRegistry } from "../store/device-registry.ts";
+import { DuplicateUser, type UserStore } from "../store/user-store.ts";
+import { BadRequest } from "./params.ts";
+
+const addDeviceSchema = z.strictObject({ deviceId: deviceIdSchema });
+const addUserSchema = z.strictObject({
+  name: z.string().regex(/^[\w.@-]{1,64}$/, { error: "must be 1–64 letters, digits, _ . @ -" }),
+  role: z.enum(["admin", "viewer"], { error: 'must be "admin" or "viewer"' }),
+  devices: z.union([z.literal("all"), z.array(deviceIdSchema).max(10_000)], {
+    error: 'must be "all" or a list of device ids',
+  }),
+  password: z.string().min(10, { error: "must be at least 10 characters" }).max(256).optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const { field, message } = describeIssue(parsed.error.issues[0]);
+  throw new BadRequest(field || "body", message);
+}
+
+/** `/api/admin`: devices and users. Mounted behind requireUser + requireAdmin. */
+export function adminRouter(deps: { registry: DeviceRegistry; users: UserStore }): Router {
+  const { registry, users } = deps;
+  const router = Router();
+  router.use(express.json({ limit: "256kb" }));
+
+  router.get("/devices", (_req, res) => {
+    const reply: AdminDevicesReply = { devices: registry.list() };
+    res.json(reply);
+  });
+
+  router.post("/devices", (req, res) => {
+    const { deviceId } = parse(addDeviceSchema, req.body);
+    const reply: AddDeviceReply = { deviceId, token: registry.issueToken(deviceId) };
+    res.status(201).json(reply);
+  });
+
+  router.get("/users", (_req, res) => {
+    const reply: AdminUsersReply = { users: users.list() };
+    res.json(reply);
+  });
+
+  router.post("/users", async (req, res) => {
+    const body = parse(addUserSchema, req.body);
+    const password = body.password ?? randomBytes(12).toString("base64url");
+    const devices = body.role === "admin" ? "all" : body.devices;
+    try {
+      await users.create({ ...body, devices, password });
+    } catch (err) {
+      if (!(err instanceof DuplicateUser)) throw err;
+      res.status(409).json({ error: { code: "conflict", message: err.message } });
+      return;
+    }
+    const reply: AddUserReply = { name: body.name, role: body.role, devices, password };
+    res.status(201).json(reply);
+  });
+
+  return router;
+}

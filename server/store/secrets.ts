@@ -1,0 +1,14 @@
+import { createHash, randomBytes } from "node:crypto";
+
+/**
+ * Random bearer secrets (device tokens, sessions, API tokens): 256 bits, shown once, stored only
+ * as SHA-256. A slow password hash protects guessable passwords; an unguessable secret does not
+ * need one, and the fast hash keeps every handshake and request cheap.
+ */
+export function newSecret(prefix: "lct_" | "lcs_" | "lca_"): string {
+  return `${prefix}${randomBytes(32).toString("base64url")}`;
+}
+
+export function hash(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex");
+}
