@@ -16,6 +16,8 @@ let server: TestLocus;
 let fleet: ReturnType<typeof startFleet>;
 let browser: Browser;
 let page: Page;
+/** Console reports of anything the strict CSP blocked (inline styles, scripts…). */
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
   await ensureDashboardBuilt(silentLogger);
@@ -35,6 +37,9 @@ beforeAll(async () => {
     ],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
+  });
   // No internet here: map tiles must fail fast rather than hang the page.
   await page.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
   mkdirSync(SCREENSHOTS, { recursive: true });
@@ -145,5 +150,7 @@ describe("dashboard in Chromium", () => {
     // The session is gone on the server too, not just hidden by the page.
     const reply = await page.evaluate(() => fetch("/api/session").then((r) => r.status));
     expect(reply).toBe(401);
+    // Every page above (login, map, admin dialog) rendered under the strict CSP.
+    expect(cspViolations).toEqual([]);
   });
 });

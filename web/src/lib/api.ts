@@ -1,4 +1,18 @@
-import type { ClientConfigReply, Position, PositionsReply } from "../../../protocol/index.ts";
+import type {
+  AddDeviceReply,
+  AddDeviceRequest,
+  AddUserReply,
+  AddUserRequest,
+  AdminDevicesReply,
+  AdminUsersReply,
+  ClientConfigReply,
+  ErrorReply,
+  LoginRequest,
+  PositionsReply,
+  SessionReply,
+  SessionUser,
+} from "../../../protocol/api.ts";
+import type { Position } from "../../../protocol/position.ts";
 
 /** The REST calls the dashboard makes. Same origin: in development Vite proxies /api. */
 
@@ -12,23 +26,57 @@ export const FALLBACK_CONFIG: Readonly<ClientConfigReply> = {
 
 export class HttpError extends Error {
   readonly status: number;
+  /** The server's `error.code` ("invalid_credentials", "rate_limited"…), when it sent one. */
+  readonly code: string | undefined;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, code?: string) {
     super(message);
     this.status = status;
+    this.code = code;
   }
 }
 
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(url, { signal, headers: { Accept: "application/json" } });
-  if (!res.ok) throw new HttpError(res.status, `${res.status} ${res.statusText} for ${url}`);
-  return (await res.json()) as T;
+const unauthorizedListeners = new Set<() => void>();
+
+/**
+ * Called whenever an authenticated call is refused with 401: the session has ended (expired,
+ * logged out elsewhere, server restarted with new secrets), so the app goes back to the login.
+ */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+interface RequestOptions {
+  method?: "GET" | "POST" | "DELETE";
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Session calls answer 401 as part of their job (not logged in, wrong password). */
+  expect401?: boolean;
+}
+
+async function request<T>(url: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(url, {
+    method: options.method ?? "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+  if (res.ok) return (res.status === 204 ? undefined : await res.json()) as T;
+  // Error bodies are best effort: a proxy in between may answer with HTML.
+  const reply = (await res.json().catch(() => null)) as Partial<ErrorReply> | null;
+  const message = reply?.error?.message || `${res.status} ${res.statusText} for ${url}`;
+  if (res.status === 401 && !options.expect401)
+    for (const listener of unauthorizedListeners) listener();
+  throw new HttpError(res.status, message, reply?.error?.code);
 }
 
 export async function fetchConfig(signal?: AbortSignal): Promise<ClientConfigReply> {
   return {
     ...FALLBACK_CONFIG,
-    ...(await getJson<Partial<ClientConfigReply>>("/api/config", signal)),
+    ...(await request<Partial<ClientConfigReply>>("/api/config", { signal })),
   };
 }
 
@@ -45,9 +93,67 @@ export async function fetchPositionsSince(
   let url: string | null = `/api/devices/${encodeURIComponent(deviceId)}/positions?${params}`;
   const all: Position[] = [];
   for (let page = 0; url && page < MAX_PAGES; page++) {
-    const reply: PositionsReply = await getJson<PositionsReply>(url, signal);
+    const reply: PositionsReply = await request<PositionsReply>(url, { signal });
     for (const p of reply.positions) all.push(p);
     url = reply.next;
   }
   return all;
+}
+
+// ---- session ---------------------------------------------------------------------------------
+
+/** Who the session cookie belongs to, or null when there is no valid session. */
+export async function fetchSession(): Promise<SessionUser | null> {
+  try {
+    return (await request<SessionReply>("/api/session", { expect401: true })).user;
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+/** Sets the HttpOnly session cookie on success; rejects with an HttpError otherwise. */
+export async function login(credentials: LoginRequest): Promise<SessionUser> {
+  const reply = await request<SessionReply>("/api/session", {
+    method: "POST",
+    body: credentials,
+    expect401: true,
+  });
+  return reply.user;
+}
+
+export async function logout(): Promise<void> {
+  // 401 here means the session was already gone, which is what logging out wants anyway.
+  await request<void>("/api/session", { method: "DELETE", expect401: true }).catch(
+    (error: unknown) => {
+      if (!(error instanceof HttpError && error.status === 401)) throw error;
+    },
+  );
+}
+
+// ---- administration (admins only; viewers get 403) ------------------------------------------
+
+export function fetchAdminDevices(): Promise<AdminDevicesReply> {
+  return request<AdminDevicesReply>("/api/admin/devices");
+}
+
+/** Registers a device, or replaces the token of an existing one. The token is shown only now. */
+export function addDevice(body: AddDeviceRequest): Promise<AddDeviceReply> {
+  return request<AddDeviceReply>("/api/admin/devices", { method: "POST", body });
+}
+
+export function fetchAdminUsers(): Promise<AdminUsersReply> {
+  return request<AdminUsersReply>("/api/admin/users");
+}
+
+export function addUser(body: AddUserRequest): Promise<AddUserReply> {
+  return request<AddUserReply>("/api/admin/users", { method: "POST", body });
+}
+
+/** A sentence for the user: the server's own message when there is one. */
+export function describeError(error: unknown): string {
+  if (error instanceof HttpError) return error.message;
+  // fetch rejects with a TypeError when the request never got an answer.
+  if (error instanceof TypeError) return "Cannot reach the Locus server. Check the connection.";
+  return error instanceof Error ? error.message : String(error);
 }

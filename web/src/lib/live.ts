@@ -10,18 +10,28 @@ import type { Fleet } from "./state/fleet.svelte.ts";
 /** Failed attempts in a row before "reconnecting" becomes "offline" (socket.io keeps trying). */
 const ATTEMPTS_BEFORE_OFFLINE = 3;
 
+/** What the server's auth middleware answers a handshake without a valid session cookie. */
+function isUnauthorized(err: Error & { data?: { code?: string } }): boolean {
+  return err.message === "unauthorized" || err.data?.code === "unauthorized";
+}
+
 /**
  * The only owner of the live socket. Every connect, reconnects included, starts with a
  * `fleet:snapshot` that replaces the fleet; `fleet:updated` batches are deltas on top of it.
- * Returns a function that closes the socket.
+ * The handshake carries the session cookie (same origin); when the server refuses it, the socket
+ * stops and `onUnauthorized` runs. Returns a function that closes the socket.
  */
-export function startLive(fleet: Fleet): () => void {
+export function startLive(fleet: Fleet, onUnauthorized: () => void): () => void {
+  // A previous session's socket may have left "live" behind.
+  connection.state = "connecting";
+  connection.lastMessageAt = 0;
   const socket: Socket<LiveServerToClient, LiveClientToServer> = io(LIVE_NAMESPACE, {
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
   });
   let failures = 0;
   let hadSnapshot = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
 
   socket.on("fleet:snapshot", (snapshot) => {
     fleet.replace(snapshot);
@@ -46,10 +56,17 @@ export function startLive(fleet: Fleet): () => void {
   socket.on("disconnect", (reason) => {
     connection.state = navigator.onLine ? "reconnecting" : "offline";
     // A server-side disconnect (e.g. a restart) is not retried by socket.io on its own.
-    if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    // Cleared on close: a late retry would reopen a socket that belongs to an ended session.
+    if (reason === "io server disconnect") retry = setTimeout(() => socket.connect(), 1000);
   });
 
-  socket.on("connect_error", () => {
+  socket.on("connect_error", (err) => {
+    if (isUnauthorized(err)) {
+      // Retrying cannot help until someone signs in again, which starts a new socket.
+      socket.close();
+      onUnauthorized();
+      return;
+    }
     failures++;
     if (!navigator.onLine || failures >= ATTEMPTS_BEFORE_OFFLINE) connection.state = "offline";
     else connection.state = retrying();
@@ -71,6 +88,7 @@ export function startLive(fleet: Fleet): () => void {
   return () => {
     window.removeEventListener("offline", onOffline);
     window.removeEventListener("online", onOnline);
+    clearTimeout(retry);
     socket.close();
   };
 }

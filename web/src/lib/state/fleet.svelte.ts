@@ -140,6 +140,17 @@ export class Fleet {
     this.commit("snapshot");
   }
 
+  /** Forget every vehicle on sign-out: whoever signs in next may be granted other devices. */
+  reset(): void {
+    this.list.length = 0;
+    this.byId.clear();
+    this.sorted = [];
+    this.sortedStale = false;
+    this.loaded = false;
+    this.animatingUntil = 0;
+    this.commit("snapshot");
+  }
+
   /** A batch holds only what changed since the previous tick. */
   apply(batch: LiveBatch): void {
     this.skewMs = batch.serverTime - Date.now();
