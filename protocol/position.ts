@@ -84,9 +84,4 @@ export const positionSchema = z.strictObject(
 /** One GPS fix as a device reports it: `ts` epoch ms UTC, WGS84 degrees, SI units. */
 export type Position = z.infer<typeof positionSchema>;
 
-/** A fix as the server knows it: the contract's position plus which device it belongs to. */
-export interface DevicePosition extends Position {
-  deviceId: string;
-}
-
 export type DeviceStatus = "moving" | "stopped" | "offline";

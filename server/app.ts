@@ -40,7 +40,6 @@ export interface AppDeps {
 export interface LocusApp {
   io: Server;
   hub: LiveHub;
-  ingest: Ingest;
   committer: GroupCommitter;
   /** Stop taking reports, commit and ack what is queued, then disconnect everyone. */
   close(): Promise<void>;
@@ -135,7 +134,6 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   return {
     io,
     hub,
-    ingest,
     committer,
     async close() {
       committer.close();

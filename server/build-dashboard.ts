@@ -12,7 +12,7 @@ function newestMtime(path: string): number {
 }
 
 /** dist/ is stale when anything the dashboard is built from (web/, protocol/, vite config) is newer. */
-export function dashboardIsStale(): boolean {
+function dashboardIsStale(): boolean {
   const index = join(DIST_DIR, "index.html");
   if (!existsSync(index)) return true;
   const built = statSync(index).mtimeMs;

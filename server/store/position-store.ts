@@ -136,10 +136,6 @@ export class PositionStore {
     return this.deviceKeys.has(deviceId);
   }
 
-  deviceCount(): number {
-    return this.deviceKeys.size;
-  }
-
   /**
    * Positions of one device with from ≤ ts ≤ to, oldest first, at most `limit`. Implausible fixes
    * are left out unless `withFlagged`, in which case each carries its `flag`.
