@@ -1,13 +1,12 @@
-import type { Server as HttpServer, IncomingMessage } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import express from "express";
-import { Server } from "socket.io";
+import type { Server } from "socket.io";
 import { DEVICE_NAMESPACE, LIVE_NAMESPACE } from "../protocol/index.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { apiRouter } from "./http/api.ts";
-import { ConnectionLimit } from "./http/connection-limit.ts";
 import { apiNotFound, errorHandler } from "./http/errors.ts";
-import { corsHeaders, originAllowed, securityHeaders } from "./http/security.ts";
+import { corsHeaders, securityHeaders } from "./http/security.ts";
 import { dashboardRouter } from "./http/static.ts";
 import { deviceAuthenticator } from "./ingest/device-auth.ts";
 import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
@@ -25,6 +24,7 @@ import { attachLiveAuth } from "./live/live-auth.ts";
 import type { DeviceRegistry } from "./store/device-registry.ts";
 import type { UserStore } from "./store/user-store.ts";
 import type { PositionStore } from "./store/position-store.ts";
+import { allowedOrigins, createSocketServer } from "./socket-server.ts";
 
 export interface AppDeps {
   store: PositionStore;
@@ -56,28 +56,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   const http = express();
   httpServer.on("request", http);
 
-  const origins = config.corsOrigins
-    .split(",")
-    .map((o) => o.trim())
-    .filter(Boolean);
-  const connections = new ConnectionLimit(config.maxConnectionsPerIp);
-  const io = new Server(httpServer, {
-    serveClient: false,
-    // A full batch (1,000 fixes with attributes) stays well under this; anything larger is abuse.
-    maxHttpBufferSize: 4 * 1024 * 1024,
-    allowRequest: (req, callback) => {
-      if (!originAllowed(req, origins)) return callback("origin not allowed", false);
-      if (!connections.admits(req))
-        return callback("too many connections from this address", false);
-      callback(null, true);
-    },
-  });
-  io.engine.on(
-    "connection",
-    (raw: { request: IncomingMessage; once(e: "close", f: () => void): void }) => {
-      raw.once("close", connections.track(raw.request));
-    },
-  );
+  const io = createSocketServer(httpServer, config);
   const access = new Access(deps.users, clock, config.sessionTtlHours * 3_600_000);
   attachLiveAuth(io.of(LIVE_NAMESPACE) as LiveNamespace, access);
   const initialDevices = store.devices();
@@ -113,7 +92,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   });
 
   http.disable("x-powered-by");
-  http.use(securityHeaders(config.tileUrl), corsHeaders(origins));
+  http.use(securityHeaders(config.tileUrl), corsHeaders(allowedOrigins(config)));
   // A few sign-in attempts a minute per address and per user name, with a small burst for typos.
   const loginLimiter = new RateLimiter({ rate: 0.1, burst: 5 });
   http.use("/api/session", sessionRouter({ access, limiter: loginLimiter, clock }));
