@@ -92,6 +92,9 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   });
 
   http.disable("x-powered-by");
+  // Behind a TLS-terminating proxy this makes req.secure true (so session cookies get `Secure`)
+  // and req.ip the client's, which the sign-in rate limit keys on.
+  if (config.trustProxy) http.set("trust proxy", "loopback, linklocal, uniquelocal");
   http.use(securityHeaders(config.tileUrl), corsHeaders(allowedOrigins(config)));
   // A few sign-in attempts a minute per address and per user name, with a small burst for typos.
   const loginLimiter = new RateLimiter({ rate: 0.1, burst: 5 });

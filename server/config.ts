@@ -34,6 +34,8 @@ export interface Config {
   adminPassword: string;
   /** How long a dashboard sign-in lasts (hours). */
   sessionTtlHours: number;
+  /** Behind a reverse proxy: trust its X-Forwarded-* headers (client address, https). */
+  trustProxy: boolean;
   /** Let devices without a token report (trusted networks only). */
   openRegistration: boolean;
   /** Comma-separated origins allowed to call the API and socket.io from a browser ("*" for any). */
@@ -173,6 +175,13 @@ export const SETTINGS: readonly Setting[] = [
     kind: "number",
     default: 168,
     min: 0.01,
+  },
+  {
+    key: "trustProxy",
+    flag: "trust-proxy",
+    env: "LOCUS_TRUST_PROXY",
+    kind: "boolean",
+    default: false,
   },
   {
     key: "openRegistration",

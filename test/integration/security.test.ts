@@ -76,3 +76,21 @@ describe("connection limit per address", () => {
     expect(again.connected).toBe(true);
   });
 });
+
+describe("behind a TLS-terminating proxy", () => {
+  it("marks the session cookie Secure when --trust-proxy is on and the proxy says https", async () => {
+    const signInVia = async (proto: string) => {
+      const res = await fetch(`${bed.server.url}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-proto": proto },
+        body: JSON.stringify({ username: "admin", password: "test-admin-pass" }),
+      });
+      return res.headers.get("set-cookie") ?? "";
+    };
+    await bed.start({ trustProxy: true });
+    expect(await signInVia("https")).toMatch(/; Secure/);
+    expect(await signInVia("http")).not.toMatch(/; Secure/);
+    await bed.start({ trustProxy: false });
+    expect(await signInVia("https")).not.toMatch(/; Secure/);
+  });
+});
