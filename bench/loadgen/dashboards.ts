@@ -9,6 +9,8 @@ const { values } = parseArgs({
     dashboards: { type: "string", default: "10" },
     "duration-ms": { type: "string", default: "10000" },
     "warmup-ms": { type: "string", default: "2000" },
+    /** Session cookie: Locus's live feed needs a signed-in user (the bare relay ignores it). */
+    cookie: { type: "string" },
   },
 });
 const count = Number(values.dashboards);
@@ -23,6 +25,7 @@ for (let i = 0; i < count; i++) {
   const socket: Socket<LiveServerToClient, LiveClientToServer> = io(`${values.url}/live`, {
     transports: ["websocket"],
     forceNew: true,
+    extraHeaders: values.cookie ? { cookie: values.cookie } : {},
   });
   socket.on("fleet:updated", (batch) => {
     if (!counting) return;

@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { openDatabase } from "../../server/store/database.ts";
 import { cpuSeconds, lastJson, rssMb, startNode, stop } from "../lib/proc.ts";
 import type { ScenarioResult } from "../lib/report.ts";
+import { Children, sessionCookie, startLocus, urlOf } from "./common.ts";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 2000);
 const DASHBOARDS = 10;
@@ -40,13 +41,14 @@ function sqliteBaseline(dir: string): number {
 }
 
 /** Run devices + dashboards load generators against a server; measure the window. */
-async function drive(url: string, serverPid: number) {
+async function drive(url: string, serverPid: number, cookie?: string) {
   const windowArgs = ["--duration-ms", String(DURATION_MS), "--warmup-ms", String(WARMUP_MS)];
   const dashboards = await startNode("bench/loadgen/dashboards.ts", [
     "--url",
     url,
     "--dashboards",
     String(DASHBOARDS),
+    ...(cookie ? ["--cookie", cookie] : []),
     ...windowArgs,
   ]);
   const devices = await startNode("bench/loadgen/devices.ts", [
@@ -79,23 +81,11 @@ export async function ingest(): Promise<ScenarioResult> {
     const bareRun = await drive(String(bare.ready.url), bare.child.pid!);
     await stop(bare.child);
 
-    const locus = await startNode("server/main.ts", [
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      "--db",
-      join(dir, "locus.db"),
-      "--rate-limit",
-      "1000000",
-      "--rate-burst",
-      "1000000",
-    ]);
-    const locusRun = await drive(
-      String(locus.ready.url).replace("localhost", "127.0.0.1"),
-      locus.child.pid!,
-    );
-    await stop(locus.child);
+    const children = new Children();
+    const locus = await startLocus(children, join(dir, "locus.db"));
+    const url = urlOf(locus);
+    const locusRun = await drive(url, locus.child.pid!, await sessionCookie(url));
+    await children.stopAll();
 
     const acked = locusRun.deviceResult.perSecond as number;
     const bareAcked = bareRun.deviceResult.perSecond as number;
@@ -117,7 +107,9 @@ export async function ingest(): Promise<ScenarioResult> {
       baseline: {
         "bare socket.io relay positions/s acknowledged": Math.round(bareAcked),
         "bare relay server CPU %": Math.round(bareRun.cpuPercent),
-        "bare relay device updates/s per dashboard": Math.round(bareRun.dashboardResult.updatesPerDashboardPerSecond),
+        "bare relay device updates/s per dashboard": Math.round(
+          bareRun.dashboardResult.updatesPerDashboardPerSecond,
+        ),
         "raw better-sqlite3 rows/s (batches of 1,000)": Math.round(sqliteRate),
       },
       ratio: acked / bareAcked,
