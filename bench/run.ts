@@ -1,9 +1,18 @@
 import { record, type ScenarioResult } from "./lib/report.ts";
+import { connections } from "./scenarios/connections.ts";
+import { dashboard } from "./scenarios/dashboard.ts";
 import { ingest } from "./scenarios/ingest.ts";
+import { latency } from "./scenarios/latency.ts";
 import { simulator } from "./scenarios/simulator.ts";
 
 /** `npm run bench [-- scenario ...]`: run the named scenarios (all by default) and record them. */
-const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = { ingest, simulator };
+const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
+  ingest,
+  simulator,
+  latency,
+  connections,
+  dashboard,
+};
 
 const wanted = process.argv.slice(2).filter((a) => a !== "--");
 const unknown = wanted.filter((w) => !(w in SCENARIOS));

@@ -53,8 +53,8 @@ export function startLocus(children: Children, db: string, env: Record<string, s
 }
 
 /**
- * Dashboards must sign in: the session cookie of the first admin, or undefined when this
- * server has no accounts (or is the bare relay).
+ * Dashboards must sign in: the session cookie of the first admin, or undefined from a Locus
+ * without accounts. (Not for the bare relay, which answers no HTTP at all.)
  */
 export async function sessionCookie(url: string): Promise<string | undefined> {
   const reply = await fetch(`${url}/api/session`, {

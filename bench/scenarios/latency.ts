@@ -1,0 +1,203 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Histogram } from "../loadgen/common.ts";
+import { REPO, rssMb } from "../lib/proc.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+import {
+  bounded,
+  Children,
+  go,
+  measureCpu,
+  nextJson,
+  sessionCookie,
+  sleep,
+  startLocus,
+  urlOf,
+  waitForQuiet,
+  type Started,
+} from "./common.ts";
+
+/** `devices@hz` pairs, e.g. `5000@1,20000@0.25`. */
+const CONFIGS = (process.env.BENCH_LATENCY_CONFIGS ?? "5000@1,20000@0.25").split(",").map((c) => {
+  const [devices, hz] = c.split("@").map(Number);
+  return { devices: devices!, hz: hz ?? 1 };
+});
+const DASHBOARDS = Number(process.env.BENCH_LATENCY_DASHBOARDS ?? 50);
+// One process cannot send 5,000 reports/s and read their acks, or parse 50 × 10 batches/s of
+// ~500 devices, without its own event loop adding hundreds of ms: split both.
+const DEVICE_PROCS = Number(process.env.BENCH_LATENCY_DEVICE_PROCS ?? 2);
+const DASHBOARD_PROCS = Number(process.env.BENCH_LATENCY_DASHBOARD_PROCS ?? 2);
+const WARMUP_MS = 5000;
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 15_000);
+/** Set it to a folder to get a CPU profile of each Locus server, written when it exits. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+
+/** The server holds one fd per socket, and the hard limit here cannot be raised without root. */
+function fdLimit(): number {
+  const line = /Max open files\s+(\d+)/.exec(readFileSync("/proc/self/limits", "utf8"));
+  return Number(line?.[1] ?? 1e9);
+}
+
+interface Run {
+  toDashboard: Histogram;
+  toAck: Histogram;
+  tickGaps: Histogram;
+  toTick: Histogram;
+  tickToReceipt: Histogram;
+  cpu: { server: number; load: number; others: number };
+  serverRssMb: number;
+  connectS: number;
+  updatesPerDashboardPerS: number;
+  sent: number;
+  problems: number;
+  loadLoopP99: string;
+}
+
+async function drive(
+  children: Children,
+  server: Started,
+  cookie: string | undefined,
+  devices: number,
+  hz: number,
+): Promise<Run> {
+  const url = urlOf(server);
+  const window = ["--warmup-ms", String(WARMUP_MS), "--duration-ms", String(DURATION_MS)];
+  const dashes = await Promise.all(
+    Array.from({ length: DASHBOARD_PROCS }, () =>
+      children.start("bench/loadgen/latency-dashboards.ts", [
+        ...["--url", url, "--dashboards", String(DASHBOARDS / DASHBOARD_PROCS), ...window],
+        ...(cookie ? ["--cookie", cookie] : []),
+      ]),
+    ),
+  );
+  const t0 = performance.now();
+  const devs = await Promise.all(
+    Array.from({ length: DEVICE_PROCS }, (_, p) =>
+      children.start("bench/loadgen/paced-devices.ts", [
+        ...["--url", url, "--devices", String(Math.ceil(devices / DEVICE_PROCS))],
+        ...["--rate-hz", String(hz), "--phase", String(p / DEVICE_PROCS), "--prefix", `d${p}-`],
+        ...window,
+      ]),
+    ),
+  );
+  const connectS = (performance.now() - t0) / 1000;
+  const all = [...dashes, ...devs];
+  const connected = all.reduce((n, p) => n + Number(p.ready.connected), 0);
+  if (connected < devices + DASHBOARDS) {
+    throw new Error(`only ${connected} of ${devices} devices + ${DASHBOARDS} dashboards connected`);
+  }
+  const pids = all.map((p) => p.child.pid!);
+  await waitForQuiet([server.child.pid!, ...pids]);
+  const start = go(all);
+  await sleep(start + WARMUP_MS - Date.now());
+  const cpu = await measureCpu({ server: [server.child.pid!], load: pids }, DURATION_MS);
+  const serverRssMb = rssMb(server.child.pid!);
+  const results = await Promise.all(all.map(nextJson));
+  const ds = results.slice(DASHBOARD_PROCS);
+  const dr = results.slice(0, DASHBOARD_PROCS);
+  return {
+    toDashboard: Histogram.merge(dr.map((r) => r.latency)),
+    toAck: Histogram.merge(ds.map((r) => r.acks)),
+    tickGaps: Histogram.merge(dr.map((r) => r.tickGaps)),
+    toTick: Histogram.merge(dr.map((r) => r.toTick)),
+    tickToReceipt: Histogram.merge(dr.map((r) => r.tickToReceipt)),
+    cpu,
+    serverRssMb,
+    connectS,
+    updatesPerDashboardPerS:
+      dr.reduce((s, r) => s + r.updates, 0) / DASHBOARDS / (DURATION_MS / 1000),
+    sent: ds.reduce((s, r) => s + r.sent, 0),
+    problems: [...ds, ...dr].reduce(
+      (s, r) => s + (r.errors ?? 0) + (r.unacked ?? 0) + r.disconnects,
+      0,
+    ),
+    loadLoopP99: [dr, ds].map((g) => Math.max(...g.map((r) => r.loopDelayP99Ms))).join(" / "),
+  };
+}
+
+function put(into: Record<string, number | string>, label: string, devices: number, r: Run) {
+  into[`${label}: device → dashboard p50/p95/p99/max ms`] = r.toDashboard.summary();
+  into[`${label}: device → ack p50/p95/p99/max ms`] = r.toAck.summary();
+  into[`${label}: of which send → server tick p50/p95/p99/max ms`] = r.toTick.summary();
+  into[`${label}: of which tick → dashboard receipt p50/p95/p99/max ms`] =
+    r.tickToReceipt.summary();
+  into[`${label}: gap between live batches p50/p95/p99/max ms (tick is 100 ms)`] =
+    r.tickGaps.summary();
+  into[`${label}: CPU % of one core: server / load generators / other processes`] =
+    `${r.cpu.server} / ${r.cpu.load} / ${r.cpu.others}`;
+  into[`${label}: reports sent in window / device updates per dashboard per s`] =
+    `${r.sent} / ${Math.round(r.updatesPerDashboardPerS)}`;
+  into[`${label}: errors + unacked + disconnects`] = r.problems;
+  into[`${label}: load generators' event-loop delay p99 ms, dashboards / devices`] = r.loadLoopP99;
+  into[`${label}: connect ${devices} devices (s) / server RSS MB`] =
+    `${r.connectS.toFixed(1)} / ${Math.round(r.serverRssMb)}`;
+}
+
+export async function latency(): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), "locus-bench-"));
+  const children = new Children();
+  const figures: Record<string, number | string> = {};
+  const baseline: Record<string, number | string> = {};
+  const caps: string[] = [];
+  let ratio = NaN;
+  try {
+    for (const [i, requested] of CONFIGS.entries()) {
+      // Server fds: devices + dashboards + ~30 (database, listener, epoll, stdio).
+      const devices = Math.min(requested.devices, fdLimit() - DASHBOARDS - 50);
+      if (devices < requested.devices) {
+        caps.push(
+          `${requested.devices} devices were capped to ${devices}: a process may open at most ` +
+            `${fdLimit()} files here (hard limit, not raisable without root).`,
+        );
+      }
+      const label = `${devices.toLocaleString("en")} devices @ ${requested.hz} Hz`;
+      const runs: Record<string, Run> = {};
+      for (const which of ["bare relay", "Locus"] as const) {
+        console.log(`  ${label} against ${which}…`);
+        const prof = { NODE_OPTIONS: `--import ${join(REPO, "bench/loadgen/cpu-profile.mjs")}` };
+        const server =
+          which === "Locus"
+            ? await startLocus(children, join(dir, `l${i}.db`), CPU_PROF_DIR ? prof : {})
+            : await children.start("bench/bare-relay.ts", []);
+        const cookie = which === "Locus" ? await sessionCookie(urlOf(server)) : undefined;
+        runs[which] = await bounded(
+          `${label} against ${which}`,
+          400_000,
+          drive(children, server, cookie, devices, requested.hz),
+        );
+        await children.stopAll();
+      }
+      const locus = runs["Locus"]!;
+      const bare = runs["bare relay"]!;
+      put(figures, label, devices, locus);
+      put(baseline, label, devices, bare);
+      const p99Dash = locus.toDashboard.percentile(0.99);
+      const p99Ack = locus.toAck.percentile(0.99);
+      figures[`${label}: targets p99 dashboard ≤ 250 ms, ack ≤ 100 ms`] =
+        `${p99Dash <= 250 ? "met" : "MISSED"}, ${p99Ack <= 100 ? "met" : "MISSED"}`;
+      if (i === 0) ratio = p99Dash / bare.toDashboard.percentile(0.99);
+    }
+  } finally {
+    await children.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    scenario: `latency (${DASHBOARDS} dashboards, ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up)`,
+    figures,
+    baseline,
+    ratio,
+    notes:
+      `The server, ${DEVICE_PROCS} device and ${DASHBOARD_PROCS} dashboard load generator processes ` +
+      "share the same 2 cores (as do other processes on this machine: their CPU % is shown), so load " +
+      "generator CPU competes with the server's. Devices send on an even stagger, open loop (no waiting " +
+      "for acks); each fix's ts is its send time and dashboards record Date.now() − ts for every device " +
+      "update received, so the figure includes the 100 ms tick wait and both load generators' event-loop " +
+      "delay. It is split at each batch's serverTime (same clock) into send → server tick (ingest, commit, " +
+      "waiting for the tick) and tick → receipt (server writes, kernel, the dashboard process's own queue); " +
+      "the gap between live batches shows whether the 100 ms tick keeps time. Baseline: the same load " +
+      "against bench/bare-relay.ts (no auth, validation or SQLite). Set BENCH_CPU_PROF_DIR to profile " +
+      "the Locus servers. " +
+      `Ratio: p99 device → dashboard, Locus / bare relay, first configuration. ${caps.join(" ")}`,
+  };
+}
