@@ -260,7 +260,10 @@ export async function dashboard(): Promise<ScenarioResult> {
         "Frame times are the gaps between requestAnimationFrame timestamps in the page, measured while the " +
         "simulator (simulator/cli.ts, its own process) streams every vehicle once a second; the page was " +
         "opened once every vehicle was online, so its first snapshot frames the whole fleet. Software " +
-        "rendering (--disable-gpu). Chromium, the server and the simulator share the same 2 cores. Ratio: " +
+        "rendering (--disable-gpu). Live batches per s and the longest gap show how the server delivered: " +
+        "when its 100 ms tick slips, the page gets the whole fleet in one batch every few seconds and its " +
+        "load comes in bursts. Chromium, the server and the simulator share the same 2 cores. Set " +
+        "BENCH_PAGE_PROFILE (a file) or BENCH_CPU_PROF_DIR to profile the page or the server. Ratio: " +
         "fps with vehicles / fps of the same page with none, same run.",
     };
   } finally {
