@@ -1,7 +1,8 @@
 import * as L from "leaflet";
 import type { DeviceStatus } from "../../../../protocol/index.ts";
 import { sampleVehicle, type Fleet, type Vehicle } from "../state/fleet.svelte.ts";
-import { ACCENT, STATUS_COLOR, STATUS_ORDER } from "../status.ts";
+import { STATUS_COLOR, STATUS_ORDER } from "../status.ts";
+import { OUTLINE_COLOR, selectedVehicle, vehicleLabel, vehicleShape } from "./glyphs.ts";
 import { worldToLatLng } from "./projection.ts";
 
 const PANE = "locus-vehicles";
@@ -9,17 +10,11 @@ const PANE = "locus-vehicles";
 const HIT_RADIUS = 12;
 /** Vehicles this far outside the viewport are still drawn, so arrows do not pop at the edges. */
 const CULL_MARGIN = 16;
-const DEG = Math.PI / 180;
-const OUTLINE_COLOR = "#ffffff";
-/** ACCENT at low opacity, behind the selected vehicle. */
-const ACCENT_HALO = "rgba(37, 99, 235, 0.16)";
 /** Narrowest uncovered strip worth centring a followed vehicle in. */
 const MIN_FREE_PX = 200;
 /** Above this many vehicles in view, arrows are drawn without their white outline. */
 const OUTLINE_MAX_VEHICLES = 1500;
 const STATUS_INDEX: Readonly<Record<DeviceStatus, number>> = { offline: 0, stopped: 1, moving: 2 };
-const LABEL_FONT =
-  '600 12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
 export interface Insets {
   left: number;
@@ -282,7 +277,7 @@ export class VehicleLayer extends L.Layer {
         for (let j = 0; j < count; j++) {
           const i = drawn[j]!;
           const v = list[i]!;
-          if (STATUS_INDEX[v.status] === want) this.shape(ctx, v, xs[i]!, ys[i]!, scale, outline);
+          if (STATUS_INDEX[v.status] === want) vehicleShape(ctx, v, xs[i]!, ys[i]!, scale, outline);
         }
         ctx.fillStyle = outline ? OUTLINE_COLOR : STATUS_COLOR[status];
         ctx.fill();
@@ -291,82 +286,17 @@ export class VehicleLayer extends L.Layer {
 
     this.selected = this.selectedId ? (this.fleet.get(this.selectedId) ?? null) : null;
     if (this.hovered && this.hovered !== this.selected && this.isDrawn(this.hovered)) {
-      this.label(ctx, this.hovered, xs[this.hovered.index]!, ys[this.hovered.index]!);
+      vehicleLabel(ctx, this.hovered, xs[this.hovered.index]!, ys[this.hovered.index]!, this.width);
     }
     const sel = this.selected;
-    if (sel && this.isDrawn(sel)) this.highlight(ctx, sel, xs[sel.index]!, ys[sel.index]!);
+    if (sel && this.isDrawn(sel))
+      selectedVehicle(ctx, sel, xs[sel.index]!, ys[sel.index]!, this.width);
 
     if (count !== this.lastDrawnAttr) {
       this.canvas!.setAttribute("data-drawn", String(count));
       this.lastDrawnAttr = count;
     }
     return now < this.fleet.animatingUntil;
-  }
-
-  /**
-   * Add one vehicle to the current path: a heading arrow, or a dot when there is no course.
-   * `outline` gives the larger white backing shape. No closePath: fill closes each subpath
-   * anyway, and closePath on a path of thousands of subpaths is slow in Chromium.
-   */
-  private shape(
-    ctx: CanvasRenderingContext2D,
-    v: Vehicle,
-    x: number,
-    y: number,
-    scale: number,
-    outline: boolean,
-  ): void {
-    if (!v.hasCourse) {
-      const r = 5 * scale + (outline ? 1.5 : 0);
-      ctx.moveTo(x + r, y);
-      ctx.arc(x, y, r, 0, 2 * Math.PI);
-      return;
-    }
-    const s = outline ? scale * 1.24 : scale;
-    // Course is clockwise from north and canvas y points down, so this is a plain rotation.
-    const c = Math.cos(v.course * DEG) * s;
-    const n = Math.sin(v.course * DEG) * s;
-    ctx.moveTo(x + 10 * n, y - 10 * c); // tip (0, -10)
-    ctx.lineTo(x + 7 * c - 8 * n, y + 7 * n + 8 * c); // right (7, 8)
-    ctx.lineTo(x - 4 * n, y + 4 * c); // notch (0, 4)
-    ctx.lineTo(x - 7 * c - 8 * n, y - 7 * n + 8 * c); // left (-7, 8)
-  }
-
-  private highlight(ctx: CanvasRenderingContext2D, v: Vehicle, x: number, y: number): void {
-    ctx.beginPath();
-    ctx.arc(x, y, 17, 0, 2 * Math.PI);
-    ctx.fillStyle = ACCENT_HALO;
-    ctx.fill();
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = ACCENT;
-    ctx.stroke();
-    for (const outline of [true, false]) {
-      ctx.beginPath();
-      this.shape(ctx, v, x, y, 1.25, outline);
-      ctx.fillStyle = outline ? OUTLINE_COLOR : STATUS_COLOR[v.status];
-      ctx.fill();
-    }
-    this.label(ctx, v, x, y);
-  }
-
-  /** The vehicle's id in a small white tag to its right. */
-  private label(ctx: CanvasRenderingContext2D, v: Vehicle, x: number, y: number): void {
-    ctx.font = LABEL_FONT;
-    const w = ctx.measureText(v.id).width + 12;
-    // To the right of the arrow, unless that would run off the map.
-    const left = x + 21 + w > this.width ? x - 21 - w : x + 21;
-    const top = y - 11;
-    ctx.beginPath();
-    ctx.roundRect(left, top, w, 22, 6);
-    ctx.fillStyle = "rgba(255, 255, 255, 0.96)";
-    ctx.shadowColor = "rgba(15, 23, 42, 0.18)";
-    ctx.shadowBlur = 6;
-    ctx.shadowOffsetY = 1;
-    ctx.fill();
-    ctx.shadowColor = "transparent";
-    ctx.fillStyle = "#0f172a";
-    ctx.textBaseline = "middle";
-    ctx.fillText(v.id, left + 6, y + 0.5);
   }
 
   private isDrawn(v: Vehicle): boolean {
