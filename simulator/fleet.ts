@@ -199,38 +199,25 @@ export function startFleet(options: FleetOptions): Fleet {
   const samples: { t: number; sent: number; acked: number }[] = [];
 
   function stats(): FleetStats {
+    const t = totals(clients);
     const s: FleetStats = {
       vehicles: count,
       started: clients.length,
-      connected: 0,
+      connected: t.connected,
       sentPerSec: 0,
       ackedPerSec: 0,
-      pushed: 0,
-      sent: 0,
-      acked: 0,
-      duplicates: 0,
-      rejected: 0,
-      dropped: 0,
-      buffered: 0,
-      inFlight: 0,
-      errors: 0,
-      maxWaitMs: 0,
+      pushed: t.pushed,
+      sent: t.sent,
+      acked: t.acked,
+      duplicates: t.duplicates,
+      rejected: t.rejected,
+      dropped: t.dropped,
+      buffered: t.buffered,
+      inFlight: t.inFlight,
+      errors: t.errors,
+      maxWaitMs: t.maxWaitMs,
       elapsedMs: performance.now() - t0,
     };
-    for (const client of clients) {
-      const c = client.stats;
-      if (c.connected) s.connected++;
-      s.pushed += c.pushed;
-      s.sent += c.sent;
-      s.acked += c.acked;
-      s.duplicates += c.duplicates;
-      s.rejected += c.rejected;
-      s.dropped += c.dropped;
-      s.buffered += c.buffered;
-      s.inFlight += c.inFlight;
-      s.errors += c.errors;
-      s.maxWaitMs = Math.max(s.maxWaitMs, c.maxWaitMs);
-    }
     // Rates over the last few seconds of calls (or since the start), so they settle quickly.
     const now = { t: s.elapsedMs, sent: s.sent, acked: s.acked };
     while (samples.length > 1 && now.t - samples[1]!.t >= RATE_WINDOW_MS) samples.shift();
@@ -262,39 +249,60 @@ export function startFleet(options: FleetOptions): Fleet {
   }
 
   function summarize(flushed: boolean): FleetSummary {
-    const summary: FleetSummary = {
+    const t = totals(clients);
+    return {
       vehicles: count,
       durationMs: performance.now() - t0,
-      pushed: 0,
-      sent: 0,
-      acked: 0,
-      accepted: 0,
-      duplicates: 0,
-      rejected: 0,
-      dropped: 0,
-      unacked: 0,
-      errors: 0,
-      maxWaitMs: 0,
+      pushed: t.pushed,
+      sent: t.sent,
+      acked: t.acked,
+      accepted: t.accepted,
+      duplicates: t.duplicates,
+      rejected: t.rejected,
+      dropped: t.dropped,
+      unacked: t.buffered + t.inFlight,
+      errors: t.errors,
+      maxWaitMs: t.maxWaitMs,
       flushed,
     };
-    for (const client of clients) {
-      const c = client.stats;
-      summary.pushed += c.pushed;
-      summary.sent += c.sent;
-      summary.acked += c.acked;
-      summary.accepted += c.accepted;
-      summary.duplicates += c.duplicates;
-      summary.rejected += c.rejected;
-      summary.dropped += c.dropped;
-      summary.unacked += c.buffered + c.inFlight;
-      summary.errors += c.errors;
-      summary.maxWaitMs = Math.max(summary.maxWaitMs, c.maxWaitMs);
-    }
-    return summary;
   }
 
   const interrupt = (index: number) => clients[index]?.interrupt();
   return { network, vehicles, deviceIds, stats, interrupt, stop, done };
+}
+
+/** Every client's counters added up (maxWaitMs: the longest), plus how many are connected. */
+function totals(clients: readonly DeviceClient[]) {
+  const t = {
+    connected: 0,
+    pushed: 0,
+    sent: 0,
+    acked: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected: 0,
+    dropped: 0,
+    buffered: 0,
+    inFlight: 0,
+    errors: 0,
+    maxWaitMs: 0,
+  };
+  for (const client of clients) {
+    const c = client.stats;
+    if (c.connected) t.connected++;
+    t.pushed += c.pushed;
+    t.sent += c.sent;
+    t.acked += c.acked;
+    t.accepted += c.accepted;
+    t.duplicates += c.duplicates;
+    t.rejected += c.rejected;
+    t.dropped += c.dropped;
+    t.buffered += c.buffered;
+    t.inFlight += c.inFlight;
+    t.errors += c.errors;
+    t.maxWaitMs = Math.max(t.maxWaitMs, c.maxWaitMs);
+  }
+  return t;
 }
 
 /**
