@@ -29,6 +29,16 @@ interface Tracked {
   speed: number;
 }
 
+/**
+ * A viewer that is not a socket.io dashboard (a plain WebSocket, say). It gets the same snapshot
+ * and batches, already filtered to what its user may see.
+ */
+export interface LiveSink {
+  readonly user: User;
+  snapshot(snapshot: LiveSnapshot): void;
+  batch(batch: LiveBatch): void;
+}
+
 /** How often devices are checked for going silent; status changes ride the next tick. */
 const SWEEP_MS = 1000;
 
@@ -43,6 +53,7 @@ export class LiveHub {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Dashboards limited to some devices: each gets its own filtered batch. */
   private readonly limited = new Set<LiveSocket>();
+  private readonly sinks = new Set<LiveSink>();
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -105,6 +116,13 @@ export class LiveHub {
     this.dirty.add(deviceId);
   };
 
+  /** Start feeding a sink: a snapshot now, then every tick's batch. Returns the unsubscribe. */
+  subscribe(sink: LiveSink): () => void {
+    this.sinks.add(sink);
+    sink.snapshot(this.snapshot(sink.user));
+    return () => this.sinks.delete(sink);
+  }
+
   snapshot(user: User): LiveSnapshot {
     return {
       serverTime: this.clock.now(),
@@ -122,7 +140,7 @@ export class LiveHub {
     if (this.dirty.size === 0) return;
     const changed = this.dirty;
     this.dirty = new Set();
-    if (this.nsp.sockets.size === 0) return;
+    if (this.nsp.sockets.size === 0 && this.sinks.size === 0) return;
     const batch: LiveBatch = { serverTime: this.clock.now(), devices: [] };
     for (const id of changed) {
       const tracked = this.devices.get(id);
@@ -134,6 +152,13 @@ export class LiveHub {
       const { user } = socket.data;
       const devices = batch.devices.filter((d) => canSee(user, d.id));
       if (devices.length > 0) socket.emit("fleet:updated", { ...batch, devices });
+    }
+    for (const sink of this.sinks) {
+      if (sink.user.devices === "all") sink.batch(batch);
+      else {
+        const devices = batch.devices.filter((d) => canSee(sink.user, d.id));
+        if (devices.length > 0) sink.batch({ ...batch, devices });
+      }
     }
   }
 
