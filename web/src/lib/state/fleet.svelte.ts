@@ -1,7 +1,6 @@
 import type {
   DeviceStatus,
   LiveBatch,
-  LiveDevice,
   LiveSnapshot,
   LiveUpdate,
   Position,
