@@ -51,8 +51,13 @@ export function parseFrame(text: string): { frame: WsClientFrame } | { error: Er
   }
   const parsed = schema.safeParse(value, { reportInput: true });
   if (!parsed.success) {
-    const { field, message } = describeIssue(parsed.error.issues[0]);
-    const reply = error("invalid_frame", message, field);
+    const issue = parsed.error.issues[0];
+    const { field, message } = describeIssue(issue);
+    const reply = error(
+      "invalid_frame",
+      issue?.code === "unrecognized_keys" ? `is not a field of a ${type} frame` : message,
+      field,
+    );
     const id = (value as { id?: unknown }).id;
     if (idSchema.safeParse(id).success) reply.id = id as number | string;
     return { error: reply };
