@@ -14,7 +14,9 @@ import { DuplicateUser, type UserStore } from "../store/user-store.ts";
 import { BadRequest } from "./params.ts";
 
 const addDeviceSchema = z.strictObject({ deviceId: deviceIdSchema });
-const updateDeviceSchema = z.strictObject({ idOnly: z.boolean({ error: "must be true or false" }) });
+const updateDeviceSchema = z.strictObject({
+  idOnly: z.boolean({ error: "must be true or false" }),
+});
 const addUserSchema = z.strictObject({
   name: z.string().regex(/^[\w.@-]{1,64}$/, { error: "must be 1–64 letters, digits, _ . @ -" }),
   role: z.enum(["admin", "viewer"], { error: 'must be "admin" or "viewer"' }),

@@ -92,7 +92,7 @@ describe("plain WebSocket: devices", () => {
         },
       ],
     ];
-    for (const [frame, expected] of cases) device.send(frame);
+    for (const [frame] of cases) device.send(frame);
     device.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     await device.frame("error", () => device.frames.length >= cases.length + 2);
     const errors = device.frames.filter((f) => f.type === "error");

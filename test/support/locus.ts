@@ -206,7 +206,8 @@ export function storedFixes(dbPath: string, deviceId: string): StoredFix[] {
       .all(deviceId) as (Omit<StoredFix, "attributes"> & { attributes: string | null })[];
     return rows.map((r) => ({
       ...r,
-      attributes: r.attributes === null ? null : (JSON.parse(r.attributes) as StoredFix["attributes"]),
+      attributes:
+        r.attributes === null ? null : (JSON.parse(r.attributes) as StoredFix["attributes"]),
     }));
   } finally {
     db.close();

@@ -28,7 +28,7 @@ function bigBatch(n: number): LiveBatch {
 
 const snapshotOf = (): LiveSnapshot => ({ serverTime: 0, tickMs: 100, devices: [] });
 
-let cleanup: (() => void)[] = [];
+const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
@@ -78,7 +78,7 @@ describe("slow plain-WebSocket viewers", () => {
     const batches = received.filter((f) => f.type === "batch").length;
     expect(batches).toBeLessThan(sent);
     // Back to normal: the next batch is sent.
-    viewer.batch(bigBatch(++sent));
+    viewer.batch(bigBatch(sent + 1));
     await waitFor(() => received.at(-1)?.type === "batch", { what: "a batch after catching up" });
   });
 
@@ -87,7 +87,7 @@ describe("slow plain-WebSocket viewers", () => {
     tcp.pause();
     let sent = 0;
     while (socket.bufferedAmount <= LAG_BYTES && sent < 500) viewer.batch(bigBatch(++sent));
-    viewer.batch(bigBatch(++sent));
+    viewer.batch(bigBatch(sent + 1));
     await waitFor(() => socket.readyState === WebSocket.CLOSING, {
       what: "the server to close the viewer",
       timeoutMs: 3000,
