@@ -201,6 +201,52 @@ describe("OsmAnd protocol: what the apps send", () => {
     expect(storedRows(server.dbPath, "resender")).toHaveLength(1);
   });
 
+  it("takes the URL templates the README gives for OsmAnd and GPSLogger, filled in as the apps do", async () => {
+    const server = await bed.start();
+    const ms = nextSeconds() * 1000;
+    const osmand =
+      "/osmand?id=my-phone&lat={0}&lon={1}&timestamp={2}&hdop={3}&altitude={4}&bearing={6}"
+        .replace("{0}", "52.5200")
+        .replace("{1}", "13.4050")
+        .replace("{2}", String(ms))
+        .replace("{3}", "4.0")
+        .replace("{4}", "35.5")
+        .replace("{6}", "181.3");
+    expect((await get(server.url, osmand)).status).toBe(200);
+    const tst = nextSeconds();
+    const gpslogger =
+      "/osmand?id=gpsl&lat=%LAT&lon=%LON&timestamp=%TIMESTAMP&altitude=%ALT&accuracy=%ACC&bearing=%DIR&batt=%BATT&charge=%ISCHARGING&provider=%PROV"
+        .replace("%LAT", "48.1")
+        .replace("%LON", "11.5")
+        .replace("%TIMESTAMP", String(tst))
+        .replace("%ALT", "519.0")
+        .replace("%ACC", "3.9")
+        .replace("%DIR", "") // no bearing yet
+        .replace("%BATT", "64.0")
+        .replace("%ISCHARGING", "false")
+        .replace("%PROV", "gps");
+    expect((await get(server.url, gpslogger)).status).toBe(200);
+    expect(storedFixes(server.dbPath, "my-phone")).toEqual([
+      expect.objectContaining({
+        ts: ms,
+        lat: 52.52,
+        alt: 35.5,
+        course: 181.3,
+        attributes: { hdop: 4 },
+      }),
+    ]);
+    expect(storedFixes(server.dbPath, "gpsl")).toEqual([
+      expect.objectContaining({
+        ts: tst * 1000,
+        alt: 519,
+        accuracy: 3.9,
+        course: null,
+        battery: 64,
+        attributes: { charge: false, provider: "gps" },
+      }),
+    ]);
+  });
+
   it("listens on --osmand-port at any path, and stops listening on shutdown", async () => {
     const server = await bed.start({ osmandPort: 0 });
     const port = server.locus.osmandPort!;
