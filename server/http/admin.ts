@@ -27,7 +27,7 @@ const addUserSchema = z.strictObject({
 });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
+  const parsed = schema.safeParse(body, { reportInput: true });
   if (parsed.success) return parsed.data;
   const { field, message } = describeIssue(parsed.error.issues[0]);
   throw new BadRequest(field || "body", message);

@@ -352,6 +352,30 @@ describe("OsmAnd protocol: device identity", () => {
     expect(storedRows(server.dbPath, "phone")).toHaveLength(1);
   });
 
+  it("lets an admin switch id-only reporting over the admin API", async () => {
+    const server = await bed.start({ openRegistration: false });
+    const patch = (id: string, body: unknown) =>
+      server.fetch(`/api/admin/devices/${id}`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const bad = await patch("tracker", { idOnly: "yes" });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toMatch(/^idOnly: must be true or false/);
+
+    const on = await patch("tracker", { idOnly: true });
+    expect(on.status).toBe(200);
+    expect(await on.json()).toMatchObject({ deviceId: "tracker", idOnly: true, hasToken: false });
+    const report = () =>
+      get(server.url, `/osmand?id=tracker&lat=1&lon=1&timestamp=${nextSeconds()}`);
+    expect((await report()).status).toBe(200);
+    await patch("tracker", { idOnly: false });
+    expect((await report()).status).toBe(404); // registered without a token: as good as unknown
+    const anonymous = await fetch(`${server.url}/api/admin/devices/tracker`, { method: "PATCH" });
+    expect(anonymous.status).toBe(401);
+  });
+
   it("registers a new id-only device with `device add --allow-id-only`", async () => {
     const server = await bed.start({ openRegistration: false });
     await runCli(server.dbPath, "device", "add", "osmand-phone", "--allow-id-only", "--json");
