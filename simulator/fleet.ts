@@ -147,8 +147,10 @@ export function startFleet(options: FleetOptions): Fleet {
 
   function tick(): void {
     const elapsed = performance.now() - t0;
-    // Catching up after a stall is capped per tick, so the event loop still gets to send.
-    for (let budget = Math.max(count, 1); budget > 0 && count > 0; budget--) {
+    // A process busy with thousands of sockets can run its timers only every second or two
+    // (libuv keeps polling while sockets stay readable), so one tick may owe several rounds.
+    // Capped, so that after a real stall (a suspended laptop) the loop still gets to send.
+    for (let budget = Math.max(CATCH_UP_ROUNDS * count, 1); budget > 0 && count > 0; budget--) {
       const due = round * intervalMs + offsets[cursor]!;
       if (due > elapsed) break;
       if (durationMs !== undefined && due >= durationMs) {
@@ -309,6 +311,9 @@ function totals(clients: readonly DeviceClient[]) {
  * The vehicle model's integration step: a divisor of the interval (so fixes land on whole ticks),
  * at most 250 ms for smooth motion, and not so small that 10,000 vehicles cost too much.
  */
+/** Rounds of fixes one late poll may generate at most. */
+const CATCH_UP_ROUNDS = 5;
+
 function pickTickMs(intervalMs: number): number {
   for (let tick = Math.min(250, Math.floor(intervalMs)); tick >= 20; tick--) {
     if (intervalMs % tick === 0) return tick;
