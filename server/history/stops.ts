@@ -1,0 +1,186 @@
+import type { Stop } from "../../protocol/index.ts";
+import { LegRuler } from "./geodesy.ts";
+
+/**
+ * A fix as the analysis reads it: the store's raw row (time, latitude, longitude, speed, …), so a
+ * pass over millions of rows allocates nothing per row.
+ */
+export type Fix = readonly [
+  ts: number,
+  lat: number,
+  lon: number,
+  speed: number | null,
+  ...unknown[],
+];
+
+export interface Thresholds {
+  /** A stay must last at least this long to be a stop (ms). */
+  stopMs: number;
+  /** …within this distance of where it began (metres). */
+  stopRadiusM: number;
+  /** Movement between stops shorter than this is not a trip (metres). */
+  tripMinM: number;
+  /** Consecutive fixes further apart in time than this have a data gap between them (ms). */
+  gapMs: number;
+  /** A fix reporting at least this speed (m/s) is moving; fixes without a speed count as slow. */
+  movingSpeed: number;
+}
+
+/** What the detector says about the fixes, in time order: each either belongs to a stop or not. */
+export interface StayListener {
+  move(fix: Fix): void;
+  /** `first` and `last` are the stop's first and last fixes; the fixes between are not repeated. */
+  stop(stop: Stop, first: Fix, last: Fix): void;
+}
+
+interface Stay {
+  /** The fix the stop radius is measured from. */
+  anchor: Fix;
+  first: Fix;
+  lastSlow: Fix;
+  sumLat: number;
+  sumLon: number;
+  count: number;
+  /** Moving fixes after lastSlow still inside the radius: departure, unless the device settles again. */
+  tail: Fix[];
+}
+
+/** A stay's departure tail is bounded: past this many moving fixes inside the radius they join the stop. */
+const MAX_TAIL = 1_000;
+
+/**
+ * Stay-point detection in one streaming pass (after Li et al., "Mining user similarity based on
+ * location history", 2008): a stop is a stretch of fixes that all lie within `stopRadiusM` of its
+ * first fix and that lasts at least `stopMs`.
+ *
+ * - The stop begins at the first fix of the run of slow fixes (below `movingSpeed`) that made it
+ *   long enough, so a red light on the way in is not part of the parking; it ends at the last slow
+ *   fix before the device leaves the radius, so the departure belongs to the next trip. Without
+ *   speeds every fix counts as slow and the stop is the plain stay.
+ * - Time without data inside the radius is part of the stay: a tracker that sleeps while parked
+ *   and wakes at the same place was stopped all along. A gap across which the device moved
+ *   further than the radius ends the stay at the fix before it.
+ *
+ * Memory is bounded by the fixes of one unconfirmed candidate (at most `stopMs` of them) plus a
+ * bounded departure tail; a confirmed stop keeps only sums.
+ */
+export class StayDetector {
+  private readonly ruler = new LegRuler();
+  /** The candidate: every fix within the radius of pending[0], not yet long enough. */
+  private pending: Fix[] = [];
+  /** Index in `pending` where the current run of slow fixes starts, or -1. */
+  private runStart = -1;
+  private stay: Stay | null = null;
+
+  constructor(
+    private readonly thresholds: Thresholds,
+    private readonly listener: StayListener,
+  ) {}
+
+  push(fix: Fix): void {
+    const stay = this.stay;
+    if (stay) {
+      if (this.within(stay.anchor, fix)) {
+        this.extendStay(stay, fix);
+        return;
+      }
+      this.endStay(stay);
+    }
+    this.pushCandidate(fix);
+  }
+
+  /** End of data: a stay still in progress is reported as it stands. */
+  finish(): void {
+    if (this.stay) this.endStay(this.stay);
+    for (const fix of this.pending) this.listener.move(fix);
+    this.pending = [];
+    this.runStart = -1;
+  }
+
+  private pushCandidate(fix: Fix): void {
+    const pending = this.pending;
+    if (pending.length > 0 && !this.within(pending[0]!, fix)) {
+      // The classic algorithm moves the anchor to the next fix and scans again from there.
+      const [dropped, ...rest] = pending;
+      this.pending = [];
+      this.runStart = -1;
+      this.listener.move(dropped!);
+      for (const f of rest) this.push(f);
+      this.push(fix);
+      return;
+    }
+    pending.push(fix);
+    if (!this.isSlow(fix)) {
+      this.runStart = -1;
+      return;
+    }
+    if (this.runStart < 0) this.runStart = pending.length - 1;
+    if (fix[0] - pending[this.runStart]![0] >= this.thresholds.stopMs) this.confirm();
+  }
+
+  /** The candidate's slow run is long enough: fixes before it were the approach. */
+  private confirm(): void {
+    const pending = this.pending;
+    for (let i = 0; i < this.runStart; i++) this.listener.move(pending[i]!);
+    const run = pending.slice(this.runStart);
+    const stay: Stay = {
+      anchor: pending[0]!,
+      first: run[0]!,
+      lastSlow: run[0]!,
+      sumLat: 0,
+      sumLon: 0,
+      count: 0,
+      tail: [],
+    };
+    for (const fix of run) this.addSlow(stay, fix);
+    this.stay = stay;
+    this.pending = [];
+    this.runStart = -1;
+  }
+
+  private extendStay(stay: Stay, fix: Fix): void {
+    if (!this.isSlow(fix)) {
+      stay.tail.push(fix);
+      // Circling inside the radius for this long is still being there, not leaving.
+      if (stay.tail.length > MAX_TAIL) stay.lastSlow = stay.tail.shift()!;
+      return;
+    }
+    // Moved a little and settled again (re-parking): still the same stop.
+    stay.tail = [];
+    this.addSlow(stay, fix);
+  }
+
+  private addSlow(stay: Stay, fix: Fix): void {
+    stay.lastSlow = fix;
+    stay.sumLat += fix[1];
+    stay.sumLon += fix[2];
+    stay.count++;
+  }
+
+  private endStay(stay: Stay): void {
+    this.stay = null;
+    const start = stay.first[0];
+    const end = stay.lastSlow[0];
+    this.listener.stop(
+      {
+        start,
+        end,
+        durationMs: end - start,
+        lat: stay.sumLat / stay.count,
+        lon: stay.sumLon / stay.count,
+      },
+      stay.first,
+      stay.lastSlow,
+    );
+    for (const fix of stay.tail) this.listener.move(fix);
+  }
+
+  private within(anchor: Fix, fix: Fix): boolean {
+    return this.ruler.distance(anchor[1], anchor[2], fix[1], fix[2]) <= this.thresholds.stopRadiusM;
+  }
+
+  private isSlow(fix: Fix): boolean {
+    const speed = fix[3];
+    return speed === null || speed < this.thresholds.movingSpeed;
+  }
+}
