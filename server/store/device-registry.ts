@@ -23,6 +23,7 @@ export class DeviceRegistry {
          ON CONFLICT (uid) DO UPDATE SET token_hash = excluded.token_hash`,
       ),
       tokenHash: db.prepare("SELECT token_hash FROM devices WHERE uid = ?").raw(),
+      exists: db.prepare("SELECT 1 FROM devices WHERE uid = ?").pluck(),
       list: db
         .prepare("SELECT uid, created_at, token_hash IS NOT NULL FROM devices ORDER BY uid")
         .raw(),
@@ -47,6 +48,11 @@ export class DeviceRegistry {
     if (token === undefined || token === "") return "missing";
     const given = Buffer.from(hash(token), "hex");
     return timingSafeEqual(given, Buffer.from(stored, "hex")) ? "match" : "mismatch";
+  }
+
+  /** Whether the device is known: registered here, or created by its first report. */
+  exists(deviceId: string): boolean {
+    return this.stmt.exists.get(deviceId) !== undefined;
   }
 
   list(): RegisteredDevice[] {
