@@ -45,9 +45,14 @@ export function isoTime(ts: number): string {
   return new Date(ts).toISOString();
 }
 
-/** Numbers as the shortest text that reads back to the same double; none for NaN/∞. */
+/**
+ * A number as the shortest text that reads back to the same double, never in exponent form
+ * (1e-7 is not an xsd:decimal, and a fix 1 cm east of Greenwich has such a longitude).
+ */
 export function num(value: number): string {
-  return Number.isFinite(value) ? String(value) : "0";
+  const text = String(value);
+  if (!/e/i.test(text)) return text;
+  return value.toFixed(20).replace(/0+$/, "").replace(/\.$/, "");
 }
 
 export type { ExportFormat };

@@ -31,9 +31,14 @@ export async function* readGeoJson(
   let rootType: Json = undefined;
   let features = 0;
   let root: { geometry?: Json; properties?: Json } = {};
-  // Where a syntax error is: the tokenizer names a byte offset; people want a line.
+  // Where a syntax error is: the parser knows byte offsets; people want a line.
+  let bytesBefore = 0;
   let linesBefore = 0;
-  let chunk: Uint8Array | string = "";
+  let chunk: Uint8Array = new Uint8Array(0);
+  let lastTokenOffset = 0;
+  parser.onToken = ({ offset }) => {
+    lastTokenOffset = offset;
+  };
 
   parser.onValue = ({ value, key, stack }) => {
     if (stack.length === 1 && key === "type") rootType = value;
@@ -55,28 +60,35 @@ export async function* readGeoJson(
   };
 
   function describeSyntaxError(err: Error): string {
-    const at = /chunk position "(\d+)"/.exec(err.message);
     const reason = err.message.replace(/ at chunk position.*$/, "").replace(/ in state .*$/, "");
-    if (!at) return `${reason} (after ${features} features)`;
-    const offset = Number(at[1]);
+    const absolute = /absolute position "(\d+)"/.exec(err.message);
+    const offset = (absolute ? Number(absolute[1]) : lastTokenOffset) - bytesBefore;
+    if (offset < 0 || offset > chunk.length) return `${reason} (after ${features} features)`;
     let line = linesBefore + 1;
-    for (let i = 0; i < offset && i < chunk.length; i++) {
-      if (typeof chunk === "string" ? chunk[i] === "\n" : chunk[i] === 0x0a) line++;
-    }
+    for (let i = chunk.indexOf(0x0a); i >= 0 && i < offset; i = chunk.indexOf(0x0a, i + 1)) line++;
     return `line ${line}: ${reason}`;
   }
 
+  const encoder = new TextEncoder();
   for await (const data of source) {
-    chunk = data;
-    write(data);
-    linesBefore += countNewlines(data);
+    chunk = typeof data === "string" ? encoder.encode(data) : data;
+    try {
+      write(chunk);
+    } catch (err) {
+      // The features read before the error in this chunk are good: hand them over first.
+      if (batch.length > 0) yield batch;
+      throw err;
+    }
+    bytesBefore += chunk.length;
+    linesBefore += countNewlines(chunk);
     if (batch.length > 0) {
       yield batch;
       batch = [];
     }
   }
   try {
-    parser.end();
+    // The parser ends by itself after the top-level value; a truncated file leaves it open.
+    if (!parser.isEnded) parser.end();
   } catch (err) {
     throw new ImportError(`not valid JSON: ${(err as Error).message} (the file ends too early)`);
   }
@@ -96,13 +108,9 @@ export async function* readGeoJson(
   }
 }
 
-function countNewlines(data: Uint8Array | string): number {
+function countNewlines(data: Uint8Array): number {
   let n = 0;
-  if (typeof data === "string") {
-    for (let i = data.indexOf("\n"); i >= 0; i = data.indexOf("\n", i + 1)) n++;
-  } else {
-    for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, i + 1)) n++;
-  }
+  for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, i + 1)) n++;
   return n;
 }
 

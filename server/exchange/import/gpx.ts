@@ -97,7 +97,13 @@ export async function* readGpx(
     } catch {
       throw new ImportError(`line ${parser.line}: the file is not UTF-8 text`);
     }
-    write(decoded);
+    try {
+      write(decoded);
+    } catch (err) {
+      // The points read before the error in this chunk are good: hand them over first.
+      if (batch.length > 0) yield batch;
+      throw err;
+    }
     if (batch.length > 0) {
       yield batch;
       batch = [];

@@ -81,7 +81,7 @@ export async function importPoints(
         reject(at, error);
         continue;
       }
-      const parsed = positionSchema.safeParse(fields);
+      const parsed = positionSchema.safeParse(fields, { reportInput: true });
       if (!parsed.success) {
         const { field, message } = describeIssue(parsed.error.issues[0]);
         reject(at, `${field} ${message}`);
