@@ -34,35 +34,41 @@ export interface StayListener {
 }
 
 interface Stay {
-  /** The fix the stop radius is measured from. */
+  /** The point the stop radius is measured from: the centre of the fixes that confirmed it. */
   anchor: Fix;
   first: Fix;
   lastSlow: Fix;
   sumLat: number;
   sumLon: number;
   count: number;
-  /** Moving fixes after lastSlow still inside the radius: departure, unless the device settles again. */
+  /** A moving fix after lastSlow: a glitch if the next one is slow again, else the departure. */
   tail: Fix[];
 }
 
-/** A stay's departure tail is bounded: past this many moving fixes inside the radius they join the stop. */
-const MAX_TAIL = 1_000;
+/**
+ * Consecutive moving fixes that end a stop even inside the radius. One alone, between slow fixes,
+ * is taken as a speed glitch of a parked receiver; two in a row are the device driving off.
+ */
+const DEPARTURE_FIXES = 2;
 
 /**
  * Stay-point detection in one streaming pass (after Li et al., "Mining user similarity based on
  * location history", 2008): a stop is a stretch of fixes that all lie within `stopRadiusM` of its
  * first fix and that lasts at least `stopMs`.
  *
+ * - Once confirmed, the radius is measured from the centre of that run of slow fixes.
  * - The stop begins at the first fix of the run of slow fixes (below `movingSpeed`) that made it
- *   long enough, so a red light on the way in is not part of the parking; it ends at the last slow
- *   fix before the device leaves the radius, so the departure belongs to the next trip. Without
- *   speeds every fix counts as slow and the stop is the plain stay.
+ *   long enough, so a red light on the way in is not part of the parking. It ends at the last slow
+ *   fix before the device leaves the radius or reports moving in two fixes in a row (driving
+ *   off; a single moving fix between slow ones is a glitch), so the departure, and a red light
+ *   just after it, belong to the next trip. Without speeds every fix counts as slow and the stop
+ *   is the plain stay.
  * - Time without data inside the radius is part of the stay: a tracker that sleeps while parked
  *   and wakes at the same place was stopped all along. A gap across which the device moved
  *   further than the radius ends the stay at the fix before it.
  *
- * Memory is bounded by the fixes of one unconfirmed candidate (at most `stopMs` of them) plus a
- * bounded departure tail; a confirmed stop keeps only sums.
+ * Memory is bounded by the fixes of one unconfirmed candidate (at most `stopMs` of them); a
+ * confirmed stop keeps only sums.
  */
 export class StayDetector {
   private readonly ruler = new LegRuler();
@@ -123,8 +129,16 @@ export class StayDetector {
     const pending = this.pending;
     for (let i = 0; i < this.runStart; i++) this.listener.move(pending[i]!);
     const run = pending.slice(this.runStart);
+    let lat = 0;
+    let lon = 0;
+    for (const fix of run) {
+      lat += fix[1];
+      lon += fix[2];
+    }
     const stay: Stay = {
-      anchor: pending[0]!,
+      // From now on the radius is measured from where the device actually stood, not from the
+      // candidate's first fix, which may be an approach fix nearly a radius away.
+      anchor: [run[0]![0], lat / run.length, lon / run.length, null],
       first: run[0]!,
       lastSlow: run[0]!,
       sumLat: 0,
@@ -141,11 +155,9 @@ export class StayDetector {
   private extendStay(stay: Stay, fix: Fix): void {
     if (!this.isSlow(fix)) {
       stay.tail.push(fix);
-      // Circling inside the radius for this long is still being there, not leaving.
-      if (stay.tail.length > MAX_TAIL) stay.lastSlow = stay.tail.shift()!;
+      if (stay.tail.length >= DEPARTURE_FIXES) this.endStay(stay);
       return;
     }
-    // Moved a little and settled again (re-parking): still the same stop.
     stay.tail = [];
     this.addSlow(stay, fix);
   }
@@ -172,7 +184,8 @@ export class StayDetector {
       stay.first,
       stay.lastSlow,
     );
-    for (const fix of stay.tail) this.listener.move(fix);
+    // Fixes after the stop may well begin the next one.
+    for (const fix of stay.tail) this.pushCandidate(fix);
   }
 
   private within(anchor: Fix, fix: Fix): boolean {

@@ -15,7 +15,8 @@ interface OpenTrip {
  * the first fix of the next stop (or the last fix before a gap, or of the range). Its length is the
  * sum of its legs: a gap is never bridged by a straight line, because nobody knows the way taken.
  * Movements shorter than `tripMinM` (shunting in a car park, GPS drift between two stops) are not
- * listed as trips, but their legs still count as driving in the totals.
+ * listed as trips, but their legs still count as driving in the totals. A leg between two fixes
+ * that both report a speed below `movingSpeed` adds time but no distance (GPS noise at a light).
  */
 export class TripBuilder implements StayListener {
   readonly trips: Trip[] = [];
@@ -68,11 +69,15 @@ export class TripBuilder implements StayListener {
   }
 
   private leg(trip: OpenTrip, from: Fix, to: Fix): void {
-    const metres = this.ruler.distance(from[1], from[2], to[1], to[2]);
+    const measured = this.ruler.distance(from[1], from[2], to[1], to[2]);
+    // Between two fixes that both report standing still (a red light, a queue) the position only
+    // wanders with GPS noise: that is time driving but no distance, or an hour of traffic lights
+    // would add kilometres.
+    const metres = this.standing(from) && this.standing(to) ? 0 : measured;
     const ms = to[0] - from[0];
     trip.distanceM += metres;
     // A fix without a reported speed is judged by the speed its leg implies.
-    const speed = to[3] ?? (ms > 0 ? (metres * 1000) / ms : 0);
+    const speed = to[3] ?? (ms > 0 ? (measured * 1000) / ms : 0);
     if (speed > trip.maxSpeed) trip.maxSpeed = speed;
     this.distanceM += metres;
     this.drivingMs += ms;
@@ -94,6 +99,10 @@ export class TripBuilder implements StayListener {
       startAt: { lat: start[1], lon: start[2] },
       endAt: { lat: end[1], lon: end[2] },
     });
+  }
+
+  private standing(fix: Fix): boolean {
+    return fix[3] !== null && fix[3] < this.thresholds.movingSpeed;
   }
 
   private isGap(from: Fix, to: Fix): boolean {

@@ -115,12 +115,23 @@ describe("stops, trips and totals", () => {
     expect(totals.drivingMs).toBe(2 * 299_000);
   });
 
-  it("movement shorter than the trip minimum is no trip, but still counted as driving", () => {
+  it("moving off ends a stop; a short move between two stops is no trip but counts as driving", () => {
     const s = new Script().wait(200).drive(10, 5).wait(200);
     const { stops, trips, totals } = analyzeTrack(s.fixes, T);
-    expect(trips).toHaveLength(0);
-    expect(stops).toHaveLength(1); // 50 m of shunting stays inside the radius: one stop
+    expect(stops).toHaveLength(2);
+    expect(stops[1]!.start - stops[0]!.end).toBe(11_000);
+    expect(trips).toHaveLength(0); // 50 m is under the 200 m trip minimum
+    expect(totals.drivingMs).toBe(11_000);
+    expect(totals.distanceM).toBeCloseTo(50, -1);
     expect(totals.maxSpeed).toBe(5);
+  });
+
+  it("one moving fix in the middle of a parking is a glitch, not a departure", () => {
+    const s = new Script().wait(200).drive(1, 3).wait(200);
+    const { stops, trips } = analyzeTrack(s.fixes, T);
+    expect(stops).toHaveLength(1);
+    expect(stops[0]!.durationMs).toBe(400_000);
+    expect(trips).toHaveLength(0);
   });
 
   it("reports an empty range as zeros with no top speed", () => {
