@@ -176,7 +176,9 @@ export class PositionStore {
     range: { from: number; to: number },
     pageSize = 5_000,
   ): Generator<PositionRow[], void, undefined> {
-    const key = this.deviceKeys.get(deviceId);
+    // Not only the cache: the CLI may have imported into a device this process has not seen.
+    const key =
+      this.deviceKeys.get(deviceId) ?? (this.stmt.deviceKey.get(deviceId) as number | undefined);
     if (key === undefined) return;
     let from = range.from;
     for (;;) {
