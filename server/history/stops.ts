@@ -56,9 +56,9 @@ const DEPARTURE_FIXES = 2;
  * location history", 2008): a stop is a stretch of fixes that all lie within `stopRadiusM` of its
  * first fix and that lasts at least `stopMs`.
  *
- * - Once confirmed, the radius is measured from the centre of that run of slow fixes.
- * - The stop begins at the first fix of the run of slow fixes (below `movingSpeed`) that made it
- *   long enough, so a red light on the way in is not part of the parking. It ends at the last slow
+ * - Only slow fixes (below `movingSpeed`, or without a speed) make a stop: it begins at the first
+ *   fix of an unbroken run of them, so a red light on the way in is not part of the parking. Once
+ *   confirmed, the radius is measured from the centre of that run. It ends at the last slow
  *   fix before the device leaves the radius or reports moving in two fixes in a row (driving
  *   off; a single moving fix between slow ones is a glitch), so the departure, and a red light
  *   just after it, belong to the next trip. Without speeds every fix counts as slow and the stop
@@ -72,10 +72,8 @@ const DEPARTURE_FIXES = 2;
  */
 export class StayDetector {
   private readonly ruler = new LegRuler();
-  /** The candidate: every fix within the radius of pending[0], not yet long enough. */
+  /** The candidate: consecutive slow fixes, all within the radius of pending[0], not yet long enough. */
   private pending: Fix[] = [];
-  /** Index in `pending` where the current run of slow fixes starts, or -1. */
-  private runStart = -1;
   private stay: Stay | null = null;
 
   constructor(
@@ -98,37 +96,41 @@ export class StayDetector {
   /** End of data: a stay still in progress is reported as it stands. */
   finish(): void {
     if (this.stay) this.endStay(this.stay);
-    for (const fix of this.pending) this.listener.move(fix);
-    this.pending = [];
-    this.runStart = -1;
+    this.releasePending();
   }
 
   private pushCandidate(fix: Fix): void {
-    const pending = this.pending;
-    if (pending.length > 0 && !this.within(pending[0]!, fix)) {
-      // The classic algorithm moves the anchor to the next fix and scans again from there.
-      const [dropped, ...rest] = pending;
-      this.pending = [];
-      this.runStart = -1;
-      this.listener.move(dropped!);
-      for (const f of rest) this.push(f);
-      this.push(fix);
-      return;
-    }
-    pending.push(fix);
     if (!this.isSlow(fix)) {
-      this.runStart = -1;
+      // A moving fix breaks the run: nothing before it can start a stop any more.
+      this.releasePending();
+      this.listener.move(fix);
       return;
     }
-    if (this.runStart < 0) this.runStart = pending.length - 1;
-    if (fix[0] - pending[this.runStart]![0] >= this.thresholds.stopMs) this.confirm();
+    const pending = this.pending;
+    pending.push(fix);
+    // The classic algorithm: while some fix lies outside the radius of the candidate's first one,
+    // that first one cannot begin a stay (the candidate was not long enough before the fix that
+    // left), so the next fix becomes the anchor and the check starts over from it.
+    let start = 0;
+    for (let i = 1; i < pending.length; i++) {
+      if (!this.within(pending[start]!, pending[i]!)) {
+        this.listener.move(pending[start]!);
+        start++;
+        i = start;
+      }
+    }
+    if (start > 0) pending.splice(0, start);
+    if (fix[0] - pending[0]![0] >= this.thresholds.stopMs) this.confirm();
   }
 
-  /** The candidate's slow run is long enough: fixes before it were the approach. */
+  private releasePending(): void {
+    for (const fix of this.pending) this.listener.move(fix);
+    this.pending = [];
+  }
+
+  /** The candidate lasted long enough: it is a stop, kept from now on as sums. */
   private confirm(): void {
-    const pending = this.pending;
-    for (let i = 0; i < this.runStart; i++) this.listener.move(pending[i]!);
-    const run = pending.slice(this.runStart);
+    const run = this.pending;
     let lat = 0;
     let lon = 0;
     for (const fix of run) {
@@ -136,8 +138,7 @@ export class StayDetector {
       lon += fix[2];
     }
     const stay: Stay = {
-      // From now on the radius is measured from where the device actually stood, not from the
-      // candidate's first fix, which may be an approach fix nearly a radius away.
+      // From now on the radius is measured from the centre of the fixes that made the stop.
       anchor: [run[0]![0], lat / run.length, lon / run.length, null],
       first: run[0]!,
       lastSlow: run[0]!,
@@ -149,7 +150,6 @@ export class StayDetector {
     for (const fix of run) this.addSlow(stay, fix);
     this.stay = stay;
     this.pending = [];
-    this.runStart = -1;
   }
 
   private extendStay(stay: Stay, fix: Fix): void {

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import type { Readable } from "node:stream";
 import { Router, type Request, type Response } from "express";
 import {
@@ -139,13 +138,23 @@ export function historyRouter(deps: HistoryDeps): Router {
 /** Write a chunk, waiting for the socket to drain when it asks; false once the client has gone. */
 async function send(res: Response, chunk: string): Promise<boolean> {
   if (res.destroyed) return false;
-  if (chunk.length > 0 && !res.write(chunk)) {
-    await Promise.race([once(res, "drain"), once(res, "close")]);
-  } else {
-    // Each page is a synchronous query: let ingest and other requests in between pages.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  if (chunk.length > 0 && !res.write(chunk)) await drained(res);
+  // Each page is a synchronous query: let ingest and other requests in between pages.
+  else await new Promise((resolve) => setImmediate(resolve));
   return !res.destroyed;
+}
+
+/** Resolves on 'drain' or 'close', removing both listeners (an export waits thousands of times). */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /** The request body as it arrives, refused once it grows past the cap. */

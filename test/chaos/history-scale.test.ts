@@ -34,6 +34,8 @@ const dbPath = join(dir, "locus.db");
 let server: ChildProcess;
 let url: string;
 let cookie: string;
+/** The server's stderr, passed through and kept: it must show no warnings. */
+let serverErrors = "";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -112,10 +114,14 @@ beforeAll(async () => {
       "warn",
     ],
     {
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, LOCUS_ADMIN_PASSWORD: ADMIN_PASSWORD },
     },
   );
+  server.stderr!.on("data", (chunk: Buffer) => {
+    serverErrors += chunk.toString();
+    process.stderr.write(chunk);
+  });
   for (let i = 0; ; i++) {
     const up = await fetch(`${url}/api/health`).then(
       (r) => r.ok,
@@ -129,6 +135,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
+  // e.g. a listener leak while waiting for the socket to drain thousands of times.
+  expect(serverErrors).not.toMatch(/Warning/);
   server?.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
