@@ -1,59 +1,15 @@
-import { readFileSync } from "node:fs";
-import { check as checkGeoJson } from "@placemarkio/check-geojson";
-import { parse as parseCsv } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { validateXML } from "xmllint-wasm";
 import type { ImportReply, Position, PositionsReply } from "../../protocol/index.ts";
-import {
-  addDevicesWithCli,
-  connectDevice,
-  report,
-  signIn,
-  startTestLocus,
-  type TestLocus,
-} from "../support/locus.ts";
-
-const GPX_XSD = readFileSync(new URL("../support/schemas/gpx-1.1.xsd", import.meta.url), "utf8");
+import { exportText, seedHistory, T0, TRACK } from "../support/history.ts";
+import { addDevicesWithCli, startTestLocus, type TestLocus } from "../support/locus.ts";
 
 let server: TestLocus;
-const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 6 * 3_600_000;
-/** Two stretches of driving with a 20 min gap between them; one fix 1 cm east of Greenwich. */
-const track: Position[] = [
-  ...Array.from({ length: 300 }, (_, i) => ({
-    ts: T0 + i * 1000,
-    lat: 51.4769 + i * 1e-4,
-    lon: i === 7 ? 1e-7 : -0.0005 + i * 1e-5,
-    speed: 12.5,
-    course: 3,
-    alt: 40 + (i % 10),
-    accuracy: 4,
-    battery: 80,
-  })),
-  ...Array.from({ length: 200 }, (_, i) => ({
-    ts: T0 + 1_500_000 + i * 2000,
-    lat: 51.6 + i * 1e-4,
-    lon: 0.01,
-    speed: 0,
-    attributes: { ignition: i % 2 === 0, note: 'say "hi" & <bye>' },
-  })),
-];
-
 beforeAll(async () => {
   server = await startTestLocus();
-  const socket = await connectDevice(server.url, "van");
-  for (let i = 0; i < track.length; i += 250) {
-    expect(await report(socket, track.slice(i, i + 250))).toMatchObject({ accepted: 250 });
-  }
-  socket.close();
   // Registered but without a fix yet: where the imports go.
-  await addDevicesWithCli(server.dbPath, ["gpx-target", "geojson-target", "bad-target"]);
+  await seedHistory(server, ["gpx-target", "geojson-target", "bad-target"]);
 });
 afterAll(() => server.dispose());
-
-async function exportText(format: string, query = ""): Promise<{ res: Response; body: string }> {
-  const res = await server.fetch(`/api/devices/van/export?format=${format}${query}`);
-  return { res, body: await res.text() };
-}
 
 async function importFile(deviceId: string, format: string, body: string) {
   const res = await server.fetch(`/api/devices/${deviceId}/import?format=${format}`, {
@@ -68,130 +24,9 @@ async function stored(deviceId: string): Promise<Position[]> {
   return ((await res.json()) as PositionsReply).positions;
 }
 
-describe("export", () => {
-  it("GPX 1.1 validates against the GPX schema, one segment per stretch between gaps", async () => {
-    const { res, body } = await exportText("gpx");
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/application\/gpx\+xml/);
-    expect(res.headers.get("content-disposition")).toMatch(
-      /^attachment; filename="van_start_end\.gpx"$/,
-    );
-    const result = await validateXML({
-      xml: [{ fileName: "van.gpx", contents: body }],
-      schema: [GPX_XSD],
-    });
-    expect(result.errors).toEqual([]);
-    expect(result.valid).toBe(true);
-    expect(body.match(/<trkseg>/g)).toHaveLength(2);
-    expect(body.match(/<trkpt /g)).toHaveLength(500);
-    expect(body).toContain('lon="0.0000001"');
-  });
-
-  it("the schema test can fail: a point with its time before its elevation is refused", async () => {
-    const { body } = await exportText("gpx");
-    const swapped = body.replace(
-      /<ele>([^<]*)<\/ele><time>([^<]*)<\/time>/,
-      "<time>$2</time><ele>$1</ele>",
-    );
-    const result = await validateXML({
-      xml: [{ fileName: "van.gpx", contents: swapped }],
-      schema: [GPX_XSD],
-    });
-    expect(result.valid).toBe(false);
-  });
-
-  it("GeoJSON is a valid FeatureCollection with one Point per fix, readings as properties", async () => {
-    const { res, body } = await exportText("geojson");
-    expect(res.headers.get("content-type")).toMatch(/application\/geo\+json/);
-    const collection = checkGeoJson(body) as GeoJSON.FeatureCollection<GeoJSON.Point>;
-    expect(collection.features).toHaveLength(500);
-    expect(collection.features[0]).toEqual({
-      type: "Feature",
-      geometry: { type: "Point", coordinates: [-0.0005, 51.4769, 40] },
-      properties: {
-        time: new Date(T0).toISOString(),
-        speed: 12.5,
-        course: 3,
-        accuracy: 4,
-        battery: 80,
-      },
-    });
-    expect(collection.features[499]!.properties!.attributes).toEqual(track[499]!.attributes);
-  });
-
-  it("CSV parses to a header and one row per fix, escaping included", async () => {
-    const { res, body } = await exportText("csv", `&from=${T0 + 1_500_000}`);
-    expect(res.headers.get("content-type")).toMatch(/text\/csv/);
-    const rows = parseCsv(body, { columns: true }) as Record<string, string>[];
-    expect(rows).toHaveLength(200);
-    expect(rows[1]).toEqual({
-      time: new Date(T0 + 1_502_000).toISOString(),
-      lat: String(track[301]!.lat),
-      lon: "0.01",
-      speed: "0",
-      course: "",
-      alt: "",
-      accuracy: "",
-      battery: "",
-      attributes: JSON.stringify(track[301]!.attributes),
-    });
-  });
-
-  it("KML is well-formed, a gx:Track per stretch with a time for every coordinate", async () => {
-    const { res, body } = await exportText("kml");
-    expect(res.headers.get("content-type")).toMatch(/kml/);
-    const result = await validateXML({
-      xml: [{ fileName: "van.kml", contents: body }],
-      normalization: "format",
-    });
-    expect(result.errors).toEqual([]);
-    expect(body.match(/<gx:Track>/g)).toHaveLength(2);
-    expect(body.match(/<when>/g)).toHaveLength(500);
-    expect(body.match(/<gx:coord>/g)).toHaveLength(500);
-  });
-
-  it("an empty range still gives a valid file", async () => {
-    const { body } = await exportText("gpx", "&from=2001-01-01&to=2001-01-02");
-    const result = await validateXML({ xml: body, schema: [GPX_XSD] });
-    expect(result.valid).toBe(true);
-    expect(
-      (
-        checkGeoJson(
-          (await exportText("geojson", "&to=2001-01-02")).body,
-        ) as GeoJSON.FeatureCollection
-      ).features,
-    ).toEqual([]);
-  });
-
-  it("refuses an unknown format naming it, and hides devices not granted", async () => {
-    const bad = await server.fetch(`/api/devices/van/export?format=shp`);
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).error.message).toMatch(/^format: must be one of gpx/);
-    await server.fetch("/api/admin/users", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        name: "eve",
-        role: "viewer",
-        devices: ["gpx-target"],
-        password: "eve-password",
-      }),
-    });
-    const cookie = await signIn(server.url, "eve", "eve-password");
-    const hidden = await fetch(`${server.url}/api/devices/van/export`, { headers: { cookie } });
-    expect(hidden.status).toBe(404);
-    const importing = await fetch(`${server.url}/api/devices/gpx-target/import`, {
-      method: "POST",
-      headers: { cookie },
-      body: "<gpx/>",
-    });
-    expect(importing.status).toBe(403);
-  });
-});
-
 describe("import", () => {
   it("a GPX export imports into another device unchanged, and importing it again stores nothing", async () => {
-    const { body } = await exportText("gpx");
+    const { body } = await exportText(server, "gpx");
     const first = await importFile("gpx-target", "gpx", body);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
@@ -206,14 +41,14 @@ describe("import", () => {
     // GPX carries position, time, elevation, speed and course; not accuracy, battery, attributes.
     const gpxFields = ({ ts, lat, lon, alt, speed, course }: Position) =>
       JSON.parse(JSON.stringify({ ts, lat, lon, alt, speed, course })) as Position;
-    expect(await stored("gpx-target")).toEqual(track.map(gpxFields));
+    expect(await stored("gpx-target")).toEqual(TRACK.map(gpxFields));
   });
 
   it("a GeoJSON export round-trips every reading", async () => {
-    const { body } = await exportText("geojson");
+    const { body } = await exportText(server, "geojson");
     const first = await importFile("geojson-target", "geojson", body);
     expect(first.body).toMatchObject({ accepted: 500, duplicates: 0, rejected: 0 });
-    expect(await stored("geojson-target")).toEqual(track);
+    expect(await stored("geojson-target")).toEqual(TRACK);
     const again = await importFile("geojson-target", "geojson", body);
     expect(again.body).toMatchObject({ accepted: 0, duplicates: 500 });
   });
