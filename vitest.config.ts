@@ -20,6 +20,8 @@ export default defineConfig({
           include: ["test/chaos/**/*.test.ts"],
           environment: "node",
           testTimeout: 180_000,
+          // Each file loads the machine on its own (a fleet, a million-point export): one at a time.
+          fileParallelism: false,
         },
       },
       {

@@ -20,6 +20,7 @@ import type { Logger } from "./logger.ts";
 import { DIST_DIR } from "./paths.ts";
 import { Access } from "./access/access.ts";
 import { adminRouter } from "./http/admin.ts";
+import { historyRouter } from "./http/history.ts";
 import { requireAdmin, requireUser, sessionRouter } from "./http/session.ts";
 import { attachLiveAuth } from "./live/live-auth.ts";
 import type { DeviceRegistry } from "./store/device-registry.ts";
@@ -141,6 +142,8 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   http.use(
     "/api",
     apiRouter({ store, hub, committer, access, config, clock, version }),
+    requireUser(access),
+    historyRouter({ store, registry: deps.registry, committer, config, clock }),
     apiNotFound,
   );
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));

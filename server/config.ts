@@ -50,6 +50,16 @@ export interface Config {
   buildIfStale: boolean;
   /** A second port taking the OsmAnd protocol on any path (phone apps' default is 5055); -1: off. */
   osmandPort: number;
+  /** A stay shorter than this is not a stop (minutes). */
+  stopMinutes: number;
+  /** A stop is a stay within this distance of where it began (metres). */
+  stopRadiusM: number;
+  /** Movement between stops shorter than this is not listed as a trip (metres). */
+  tripMinM: number;
+  /** Fixes further apart in time than this have a data gap between them (minutes). */
+  gapMinutes: number;
+  /** Largest file `POST /api/devices/:id/import` accepts (MB). */
+  importMaxMb: number;
 }
 
 type Kind = "int" | "number" | "string" | "boolean";
@@ -237,6 +247,46 @@ export const SETTINGS: readonly Setting[] = [
     env: "LOCUS_BUILD_IF_STALE",
     kind: "boolean",
     default: false,
+  },
+  {
+    key: "stopMinutes",
+    flag: "stop-minutes",
+    env: "LOCUS_STOP_MINUTES",
+    kind: "number",
+    default: 3,
+    min: 0,
+  },
+  {
+    key: "stopRadiusM",
+    flag: "stop-radius-m",
+    env: "LOCUS_STOP_RADIUS_M",
+    kind: "number",
+    default: 200,
+    min: 1,
+  },
+  {
+    key: "tripMinM",
+    flag: "trip-min-m",
+    env: "LOCUS_TRIP_MIN_M",
+    kind: "number",
+    default: 200,
+    min: 0,
+  },
+  {
+    key: "gapMinutes",
+    flag: "gap-minutes",
+    env: "LOCUS_GAP_MINUTES",
+    kind: "number",
+    default: 5,
+    min: 0.01,
+  },
+  {
+    key: "importMaxMb",
+    flag: "import-max-mb",
+    env: "LOCUS_IMPORT_MAX_MB",
+    kind: "number",
+    default: 200,
+    min: 0.001,
   },
 ];
 

@@ -1,7 +1,9 @@
 import { createWriteStream, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEVICE_ID_PATTERN } from "../protocol/index.ts";
+import { basename, extname } from "node:path";
 import { deviceIdFor, startFleet, type FleetLogger, type FleetStats } from "./fleet.ts";
+import { startGpxReplay } from "./gpx-replay.ts";
 
 /**
  * `npm run simulate -- --vehicles 200 --url http://localhost:3000`: a simulated fleet against any
@@ -21,6 +23,10 @@ const USAGE = `Usage: npm run simulate -- [flags]
   --tokens FILE      per-device tokens as JSON {"sim-0001": "lct_…"}, as printed by
                      "npm run locus -- device add sim-0001 … --json"
   --log FILE         append every generated position to FILE as JSON lines ({deviceId, ...position})
+  --gpx FILE         instead of a fleet, replay the track of a GPX file as one live device,
+                     its times shifted to now
+  --speedup N        with --gpx: play N times faster than recorded (default 1, real time)
+  --device ID        with --gpx: the device id (default: gpx- and the file's name)
   --help             this text
 `;
 
@@ -37,6 +43,7 @@ interface Settings {
   token: string | undefined;
   tokens: Record<string, string> | undefined;
   log: string | undefined;
+  gpx: { file: string; speedup: number; deviceId: string } | undefined;
 }
 
 function parseSettings(argv: string[]): Settings | "help" {
@@ -57,6 +64,9 @@ function parseSettings(argv: string[]): Settings | "help" {
         token: { type: "string" },
         tokens: { type: "string" },
         log: { type: "string" },
+        gpx: { type: "string" },
+        speedup: { type: "string" },
+        device: { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -101,6 +111,7 @@ function parseSettings(argv: string[]): Settings | "help" {
   const log = values.log;
   if (log !== undefined && log === "") throw new UsageError("--log: must be a file path");
   return {
+    gpx: parseGpx(values.gpx, values.speedup, values.device),
     url: values.url,
     vehicles,
     intervalMs,
@@ -112,6 +123,30 @@ function parseSettings(argv: string[]): Settings | "help" {
     tokens,
     log,
   };
+}
+
+function parseGpx(
+  file: string | undefined,
+  speedupText: string | undefined,
+  device: string | undefined,
+): Settings["gpx"] {
+  if (file === undefined) {
+    if (speedupText !== undefined || device !== undefined) {
+      throw new UsageError("--speedup and --device go with --gpx FILE");
+    }
+    return undefined;
+  }
+  if (file === "") throw new UsageError("--gpx: must be a file path");
+  const speedup = Number(speedupText ?? "1");
+  if (!Number.isFinite(speedup) || speedup <= 0 || speedup > 1_000_000) {
+    throw new UsageError(`--speedup: must be a number above 0, got "${speedupText}"`);
+  }
+  const fromName = `gpx-${basename(file, extname(file)).replace(/[^A-Za-z0-9._:-]/g, "-")}`;
+  const deviceId = device ?? fromName.slice(0, 64);
+  if (!DEVICE_ID_PATTERN.test(deviceId)) {
+    throw new UsageError("--device: must be 1–64 characters of A–Z a–z 0–9 . _ : -");
+  }
+  return { file, speedup, deviceId };
 }
 
 function readTokens(file: string): Record<string, string> {
@@ -171,6 +206,8 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+
+  if (settings.gpx) return replay(settings, settings.gpx);
 
   const tty = process.stdout.isTTY === true;
   let statusShown = false;
@@ -252,6 +289,42 @@ async function main(): Promise<number> {
     ].join("\n"),
   );
   return 0;
+}
+
+async function replay(settings: Settings, gpx: NonNullable<Settings["gpx"]>): Promise<number> {
+  const { token, tokens } = settings;
+  const log = settings.log ? createWriteStream(settings.log, { flags: "a" }) : null;
+  console.log(`replaying ${gpx.file} as ${gpx.deviceId} at ${gpx.speedup}× to ${settings.url}`);
+  const run = startGpxReplay({
+    url: settings.url,
+    deviceId: gpx.deviceId,
+    token: tokens?.[gpx.deviceId] ?? token,
+    file: gpx.file,
+    speedup: gpx.speedup,
+    onWarning: (message) => console.warn(`warning: ${message}`),
+    onFix: log
+      ? (fix) => log.write(`${JSON.stringify({ deviceId: gpx.deviceId, ...fix })}\n`)
+      : undefined,
+  });
+  const onSignal = () => void run.stop();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const summary = await run.done;
+    const s = summary.stats;
+    console.log(
+      `replayed ${summary.sent} points (${(summary.recordedMs / 1000).toFixed(1)} s recorded) ` +
+        `in ${(summary.playedMs / 1000).toFixed(1)} s: ${s.accepted} accepted, ` +
+        `${s.duplicates} duplicates, ${s.rejected} rejected, ${summary.skipped} skipped` +
+        (summary.flushed ? "" : ", some unacknowledged when closing"),
+    );
+    return summary.flushed ? 0 : 1;
+  } catch (err) {
+    console.error(`simulate: ${gpx.file}: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    if (log) await new Promise((resolve) => log.end(resolve));
+  }
 }
 
 process.exitCode = await main();

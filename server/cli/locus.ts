@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { deviceIdSchema } from "../../protocol/index.ts";
-import { DEFAULT_CONFIG } from "../config.ts";
+import { DEFAULT_CONFIG, loadConfig } from "../config.ts";
+import { ImportError } from "../exchange/import/importer.ts";
+import { PositionStore } from "../store/position-store.ts";
+import { importFile, importFormat, progressPrinter } from "./import-file.ts";
 import { openDatabase } from "../store/database.ts";
 import { DeviceRegistry } from "../store/device-registry.ts";
 import { UserStore } from "../store/user-store.ts";
@@ -21,6 +24,9 @@ const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
       --devices all|ID,ID…   devices a viewer may see (default all)
   user token NAME      print a new API token acting as that user (Authorization: Bearer …)
   user list            list users
+  import DEVICE FILE   import a GPX or GeoJSON track into a device (created if new), with
+                       progress; points already stored are skipped, so running it twice is safe
+      --format gpx|geojson   (default: from the file's extension)
 
   --db FILE            database file (default: LOCUS_DB, else ${DEFAULT_CONFIG.db})
   --json               print JSON ({"truck-17": "lct_…"} for add) instead of text
@@ -41,6 +47,7 @@ try {
       role: { type: "string", default: "viewer" },
       devices: { type: "string", default: "all" },
       "allow-id-only": { type: "boolean", default: false },
+      format: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -124,6 +131,37 @@ if (noun === "device" && verb === "add") {
     (u) => `${u.name}\t${u.role}\t${u.devices === "all" ? "all devices" : u.devices.join(",")}`,
   );
   print(list, lines.join("\n"));
+} else if (noun === "import" && verb !== undefined && ids.length === 1) {
+  const check = deviceIdSchema.safeParse(verb);
+  if (!check.success) fail(`device id "${verb}" ${check.error.issues[0]?.message}`);
+  const file = ids[0]!;
+  let format;
+  try {
+    format = importFormat(file, values.format);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  try {
+    const reply = await importFile({
+      store: new PositionStore(db),
+      config: loadConfig([], process.env),
+      deviceId: verb,
+      file,
+      format,
+      progress: progressPrinter(`importing ${file}`),
+    });
+    const errors = reply.errors.map((e) => `  ${e.at}: ${e.message}`).join("\n");
+    print(
+      reply,
+      `${reply.accepted} stored, ${reply.duplicates} already there, ${reply.rejected} rejected` +
+        (errors ? `\n${errors}` : ""),
+    );
+  } catch (err) {
+    if (!(err instanceof ImportError) && (err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw err;
+    process.stderr.write(`locus: ${file}: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
 } else {
   fail(`unknown command "${positionals.join(" ")}"`);
 }

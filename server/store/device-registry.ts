@@ -27,6 +27,7 @@ export class DeviceRegistry {
          ON CONFLICT (uid) DO UPDATE SET id_only = excluded.id_only`,
       ),
       credentials: db.prepare("SELECT token_hash, id_only FROM devices WHERE uid = ?").raw(),
+      exists: db.prepare("SELECT 1 FROM devices WHERE uid = ?").pluck(),
       list: db
         .prepare(
           "SELECT uid, created_at, token_hash IS NOT NULL, id_only FROM devices ORDER BY uid",
@@ -65,6 +66,11 @@ export class DeviceRegistry {
     if (!presented) return "missing";
     const given = Buffer.from(hash(token), "hex");
     return timingSafeEqual(given, Buffer.from(stored, "hex")) ? "match" : "mismatch";
+  }
+
+  /** Whether the device is known: registered here, or created by its first report. */
+  exists(deviceId: string): boolean {
+    return this.stmt.exists.get(deviceId) !== undefined;
   }
 
   list(): RegisteredDevice[] {

@@ -18,7 +18,8 @@ export interface StoredDevice {
   latestReceivedAt: number | null;
 }
 
-type PositionRow = [
+/** A stored fix as the raw row the store reads: compact, for long streaming passes. */
+export type PositionRow = [
   ts: number,
   lat: number,
   lon: number,
@@ -34,7 +35,7 @@ const POSITION_COLUMNS = "ts, lat, lon, speed, course, alt, accuracy, battery, a
 const COLUMN_COUNT = 9;
 
 /** Rebuild the contract's Position from a row, leaving out what the device never sent. */
-function toPosition(row: PositionRow): Position {
+export function toPosition(row: PositionRow): Position {
   const [ts, lat, lon, speed, course, alt, accuracy, battery, attributes] = row;
   const p: Position = { ts, lat, lon };
   if (speed !== null) p.speed = speed;
@@ -160,6 +161,32 @@ export class PositionStore {
       if (flag) p.flag = flag;
       return p;
     });
+  }
+
+  /**
+   * A device's plausible fixes with from ≤ ts ≤ to, oldest first, in pages of `pageSize` rows.
+   * Each page is one short query that has finished before it is handed out, so the caller may
+   * await between pages (a slow download, a yield to the event loop) without holding a cursor
+   * open: better-sqlite3 refuses every other statement on the connection while one iterates,
+   * which would stall ingest for the length of an export. Pages continue after the last `ts`
+   * returned, which (device, ts) being unique makes exact.
+   */
+  *scan(
+    deviceId: string,
+    range: { from: number; to: number },
+    pageSize = 5_000,
+  ): Generator<PositionRow[], void, undefined> {
+    // Not only the cache: the CLI may have imported into a device this process has not seen.
+    const key =
+      this.deviceKeys.get(deviceId) ?? (this.stmt.deviceKey.get(deviceId) as number | undefined);
+    if (key === undefined) return;
+    let from = range.from;
+    for (;;) {
+      const page = this.stmt.range.all(key, from, range.to, pageSize) as PositionRow[];
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) return;
+      from = page[page.length - 1]![0] + 1;
+    }
   }
 
   /** Every known device with its newest fix: the live hub's state after a restart. */

@@ -85,6 +85,7 @@ describe("position:report", () => {
       [8, "colour"],
     ]);
     expect(ack.rejected[0]!.message).toMatch(/90/);
+    expect(ack.rejected[1]!.message).toBe("must be a finite number (degrees)");
     expect(ack.rejected[5]!.message).toBe("is required");
     expect(storedRows(server.dbPath, "bike:9").map((r) => r.ts)).toEqual(good.map((p) => p.ts));
   });

@@ -1,0 +1,81 @@
+import { createReadStream, statSync } from "node:fs";
+import { extname } from "node:path";
+import type { ImportFormat, ImportReply } from "../../protocol/index.ts";
+import type { Config } from "../config.ts";
+import { readGeoJson } from "../exchange/import/geojson.ts";
+import { readGpx } from "../exchange/import/gpx.ts";
+import { importPoints } from "../exchange/import/importer.ts";
+import type { PositionStore } from "../store/position-store.ts";
+
+const READERS = { gpx: readGpx, geojson: readGeoJson } as const;
+
+/** The format named by --format, else by the file's extension (.gpx, .geojson, .json). */
+export function importFormat(file: string, flag: string | undefined): ImportFormat {
+  const format =
+    flag ??
+    { ".gpx": "gpx", ".geojson": "geojson", ".json": "geojson" }[extname(file).toLowerCase()];
+  if (format !== "gpx" && format !== "geojson") {
+    throw new Error(`cannot tell the format of ${file}: pass --format gpx or --format geojson`);
+  }
+  return format;
+}
+
+/**
+ * `npm run locus -- import DEVICE FILE`: stream a file into the database the way the server's
+ * import route does, with the same rules and duplicate handling, showing progress by bytes read.
+ */
+export async function importFile(options: {
+  store: PositionStore;
+  config: Readonly<Config>;
+  deviceId: string;
+  file: string;
+  format: ImportFormat;
+  progress: (read: number, total: number) => void;
+}): Promise<ImportReply> {
+  const { store, config, deviceId, file, format, progress } = options;
+  const total = statSync(file).size;
+  let read = 0;
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  async function* counted() {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      read += chunk.length;
+      progress(read, total);
+      yield chunk;
+    }
+  }
+  try {
+    return await importPoints(READERS[format](counted()), {
+      deviceId,
+      now: Date.now(),
+      maxFutureMs: config.maxFutureMs,
+      maxAccuracyM: config.maxAccuracyM,
+      maxImpliedSpeed: config.maxImpliedSpeed,
+      // Synchronous transactions of a few thousand rows: a running server sharing the file
+      // waits at most one of them (busy_timeout) for its own commits.
+      sink: (rows) => store.insertBatch(rows),
+      batchSize: 5_000,
+    });
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** A progress line: rewritten in place on a terminal, every 10 % otherwise. */
+export function progressPrinter(label: string, out: NodeJS.WriteStream = process.stderr) {
+  let lastDecile = -1;
+  return (read: number, total: number) => {
+    const share = total === 0 ? 1 : read / total;
+    const line = `${label} ${(share * 100).toFixed(0).padStart(3)}% (${mb(read)} of ${mb(total)} MB)`;
+    if (out.isTTY) {
+      const width = 30;
+      const done = Math.round(share * width);
+      out.write(`\r[${"#".repeat(done)}${" ".repeat(width - done)}] ${line}`);
+      if (read >= total) out.write("\n");
+    } else if (Math.floor(share * 10) > lastDecile) {
+      lastDecile = Math.floor(share * 10);
+      out.write(`${line}\n`);
+    }
+  };
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
