@@ -24,10 +24,14 @@ import { attachLiveAuth } from "./live/live-auth.ts";
 import type { DeviceRegistry } from "./store/device-registry.ts";
 import type { UserStore } from "./store/user-store.ts";
 import type { PositionStore } from "./store/position-store.ts";
+import type { TrackStore } from "./store/track-store.ts";
+import { LevelBuilder } from "./history/level-builder.ts";
+import { trackRouter } from "./http/track.ts";
 import { allowedOrigins, createSocketServer } from "./socket-server.ts";
 
 export interface AppDeps {
   store: PositionStore;
+  tracks: TrackStore;
   config: Readonly<Config>;
   logger: Logger;
   version: string;
@@ -41,6 +45,8 @@ export interface LocusApp {
   io: Server;
   hub: LiveHub;
   committer: GroupCommitter;
+  /** Keeps the level-of-detail tracks up to date in the background. */
+  levels: LevelBuilder;
   /** Stop taking reports, commit and ack what is queued, then disconnect everyone. */
   close(): Promise<void>;
 }
@@ -105,6 +111,10 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     requireAdmin,
     adminRouter({ registry: deps.registry, users: deps.users }),
   );
+  const gaps = { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };
+  const levels = new LevelBuilder(deps.tracks, gaps, clock, logger);
+  levels.start();
+  http.use("/api", trackRouter({ tracks: deps.tracks, access, gaps }));
   http.use(
     "/api",
     apiRouter({ store, hub, committer, access, config, clock, version }),
@@ -117,7 +127,9 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     io,
     hub,
     committer,
+    levels,
     async close() {
+      levels.stop();
       committer.close();
       // Let the acks of that last commit reach their sockets before the sockets go.
       await new Promise((resolve) => setImmediate(resolve));

@@ -48,6 +48,10 @@ export interface Config {
   maxImpliedSpeed: number;
   /** Build the dashboard before listening when dist/ is missing or older than web/. */
   buildIfStale: boolean;
+  /** Tracks break instead of drawing a line across a stretch without fixes longer than this (minutes). */
+  gapMinutes: number;
+  /** Tracks break instead of drawing a line across a jump between two fixes longer than this (km). */
+  gapKm: number;
 }
 
 type Kind = "int" | "number" | "string" | "boolean";
@@ -228,6 +232,15 @@ export const SETTINGS: readonly Setting[] = [
     kind: "boolean",
     default: false,
   },
+  {
+    key: "gapMinutes",
+    flag: "gap-minutes",
+    env: "LOCUS_GAP_MINUTES",
+    kind: "number",
+    default: 5,
+    min: 0.01,
+  },
+  { key: "gapKm", flag: "gap-km", env: "LOCUS_GAP_KM", kind: "number", default: 5, min: 0.001 },
 ];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(
