@@ -28,8 +28,11 @@ export const TRACK_LIMITS = {
   maxDirtyChunks: 48,
   /** Screen pixels of error a zoom's tolerance allows. */
   pixels: 1,
-  /** Lowest tolerance a zoom asks for, so zoom never means "raw". */
-  minZoomToleranceM: 0.01,
+  /**
+   * A zoom whose pixel is finer than this (metres) gets raw fixes, within the vertex cap: GPS
+   * noise is metres, so simplifying to centimetres would only cost time.
+   */
+  rawBelowM: 0.5,
 };
 
 export type TrackLimits = typeof TRACK_LIMITS;
@@ -79,15 +82,16 @@ export function queryTrack(
   const runs = relevantRuns(all, bbox);
 
   let tolerance: number;
+  // Raw fixes asked for explicitly have their own, larger cap (a day at 1 Hz).
+  const explicitRaw = "toleranceM" in query.detail && query.detail.toleranceM === 0;
   if ("toleranceM" in query.detail) tolerance = query.detail.toleranceM;
   else {
     const lat = bbox ? (bbox.south + bbox.north) / 2 : (source.firstLat(device, from, to) ?? 0);
-    tolerance = Math.max(
-      limits.minZoomToleranceM,
-      metresPerPixel(query.detail.zoom, lat) * limits.pixels,
-    );
+    tolerance = metresPerPixel(query.detail.zoom, lat) * limits.pixels;
+    if (tolerance < limits.rawBelowM) tolerance = 0;
   }
   const raw = tolerance === 0;
+  const cap = explicitRaw ? limits.maxRawPoints : limits.maxVertices;
 
   // The finest level that fits the read budget. Raw where levels are stale and in partial hours
   // at the edges of the range (a level vertex may lie outside it; raw fixes are exact).
@@ -96,7 +100,7 @@ export function queryTrack(
   const estimate = (level: number) =>
     runs.flat().reduce((sum, c) => sum + (isRawChunk(c) || !c.counts ? (c.counts?.[0] ?? CHUNK_MS / 1000) : c.counts[level + 1]!), 0);
   let level = raw ? -1 : levelFor(tolerance);
-  const budget = raw ? limits.maxRawPoints : limits.readBudget;
+  const budget = explicitRaw ? limits.maxRawPoints : limits.readBudget;
   while (estimate(level) > budget && level < LEVEL_COUNT - 1) {
     level++;
     tolerance = Math.max(tolerance, 2 * LEVEL_TOLERANCES_M[level]!);
@@ -141,8 +145,8 @@ export function queryTrack(
   if (bbox) kept = clipToBox(bbox, kept.points, kept.breakBefore);
   let segments = splitAt(kept.points, kept.breakBefore);
 
-  // A raw request answers raw fixes if they fit; otherwise it is simplified like any other.
-  if (raw && kept.points.length > limits.maxRawPoints) tolerance = 2 * LEVEL_TOLERANCES_M[0]!;
+  // Raw fixes if they fit; otherwise simplified like any other reply, from half a metre up.
+  if (tolerance === 0 && kept.points.length > cap) tolerance = limits.rawBelowM;
   if (tolerance > 0) {
     segments = segments.map((s) => simplifyLine(s, tolerance - levelTolerance(level)));
     // Over the cap: simplify the result again. It is within `tolerance` of every fix, so doubling
