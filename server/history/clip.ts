@@ -21,7 +21,8 @@ export function clipToBox(
     if (breakBefore[i]) continue;
     const a = points[i - 1]!;
     const b = points[i]!;
-    joined[i] = inside[i - 1] || inside[i] || segmentCrossesBox(box, a[1], a[2], b[1], b[2]) ? 1 : 0;
+    joined[i] =
+      inside[i - 1] || inside[i] || segmentCrossesBox(box, a[1], a[2], b[1], b[2]) ? 1 : 0;
   }
   const kept: TrackPoint[] = [];
   const flags: number[] = [];

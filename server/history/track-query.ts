@@ -98,7 +98,14 @@ export function queryTrack(
   const isRawChunk = (c: ChunkSummary) =>
     c.dirty || c.chunk * CHUNK_MS < from || (c.chunk + 1) * CHUNK_MS - 1 > to;
   const estimate = (level: number) =>
-    runs.flat().reduce((sum, c) => sum + (isRawChunk(c) || !c.counts ? (c.counts?.[0] ?? CHUNK_MS / 1000) : c.counts[level + 1]!), 0);
+    runs
+      .flat()
+      .reduce(
+        (sum, c) =>
+          sum +
+          (isRawChunk(c) || !c.counts ? (c.counts?.[0] ?? CHUNK_MS / 1000) : c.counts[level + 1]!),
+        0,
+      );
   let level = raw ? -1 : levelFor(tolerance);
   const budget = explicitRaw ? limits.maxRawPoints : limits.readBudget;
   while (estimate(level) > budget && level < LEVEL_COUNT - 1) {
@@ -106,43 +113,9 @@ export function queryTrack(
     tolerance = Math.max(tolerance, 2 * LEVEL_TOLERANCES_M[level]!);
   }
 
-  // Read each run of hours as one or a few range scans.
-  const points: TrackPoint[] = [];
-  const breaks: number[] = [];
-  for (const run of runs) {
-    let i = 0;
-    let runStart = true;
-    while (i < run.length) {
-      const rawPart = level < 0 || isRawChunk(run[i]!);
-      let j = i;
-      while (j + 1 < run.length && (level < 0 || isRawChunk(run[j + 1]!)) === rawPart) j++;
-      const lo = Math.max(from, run[i]!.chunk * CHUNK_MS);
-      const hi = Math.min(to, (run[j]!.chunk + 1) * CHUNK_MS - 1);
-      const previous = runStart ? null : (points.at(-1) ?? null);
-      let part: TrackPoint[];
-      let flags: Uint8Array;
-      if (rawPart) {
-        part = source.raw(device, lo, hi);
-        flags = gapFlags(rule, part, previous);
-      } else {
-        ({ points: part, breakBefore: flags } = source.level(device, level, lo, hi));
-      }
-      if (runStart && flags.length > 0) flags[0] = 1;
-      for (let k = 0; k < part.length; k++) {
-        points.push(part[k]!);
-        breaks.push(flags[k]!);
-      }
-      if (part.length > 0) runStart = false;
-      i = j + 1;
-    }
-  }
+  const read = readRuns(source, rule, { device, from, to, level }, runs, isRawChunk);
   const readDone = performance.now();
-
-  let kept: { points: TrackPoint[]; breakBefore: Uint8Array } = {
-    points,
-    breakBefore: Uint8Array.from(breaks),
-  };
-  if (bbox) kept = clipToBox(bbox, kept.points, kept.breakBefore);
+  const kept = bbox ? clipToBox(bbox, read.points, read.breakBefore) : read;
   let segments = splitAt(kept.points, kept.breakBefore);
 
   // Raw fixes if they fit; otherwise simplified like any other reply, from half a metre up.
@@ -163,9 +136,61 @@ export function queryTrack(
       readMs: readDone - started,
       simplifyMs: performance.now() - readDone,
       level,
-      rowsRead: points.length,
+      rowsRead: read.points.length,
     },
   };
+}
+
+interface Part {
+  points: TrackPoint[];
+  breakBefore: Uint8Array;
+}
+
+/**
+ * Read each run of hours as a few range scans: consecutive hours from the same source (the level,
+ * or raw fixes) in one. Raw parts get their gap flags here; a run's first fix always breaks.
+ */
+function readRuns(
+  source: Source,
+  rule: GapRule,
+  { device, from, to, level }: { device: number; from: number; to: number; level: number },
+  runs: ChunkSummary[][],
+  isRawChunk: (c: ChunkSummary) => boolean,
+): Part {
+  const parts: Part[] = [];
+  for (const run of runs) {
+    let runStart = true;
+    for (let i = 0; i < run.length;) {
+      const rawPart = level < 0 || isRawChunk(run[i]!);
+      let j = i;
+      while (j + 1 < run.length && (level < 0 || isRawChunk(run[j + 1]!)) === rawPart) j++;
+      const lo = Math.max(from, run[i]!.chunk * CHUNK_MS);
+      const hi = Math.min(to, (run[j]!.chunk + 1) * CHUNK_MS - 1);
+      const previous = runStart ? null : (parts.at(-1)?.points.at(-1) ?? null);
+      let part: Part;
+      if (rawPart) {
+        const points = source.raw(device, lo, hi);
+        part = { points, breakBefore: gapFlags(rule, points, previous) };
+      } else {
+        part = source.level(device, level, lo, hi);
+      }
+      if (part.points.length > 0) {
+        if (runStart) part.breakBefore[0] = 1;
+        runStart = false;
+        parts.push(part);
+      }
+      i = j + 1;
+    }
+  }
+  // Usually one part (a range with no stale hour): use it as is, 86,400 rows need no copy.
+  if (parts.length === 1) return parts[0]!;
+  const breakBefore = new Uint8Array(parts.reduce((n, p) => n + p.points.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    breakBefore.set(p.breakBefore, at);
+    at += p.points.length;
+  }
+  return { points: parts.flatMap((p) => p.points), breakBefore };
 }
 
 /**

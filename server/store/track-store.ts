@@ -52,8 +52,23 @@ export interface ChunkSummary {
   counts: number[] | null;
 }
 
-type LevelRow = [ts: number, lat: number, lon: number, speed: number | null, alt: number | null, course: number | null, brk: number];
-type ChunkRow = [chunk: number, south: number, north: number, west: number, east: number, counts: string];
+type LevelRow = [
+  ts: number,
+  lat: number,
+  lon: number,
+  speed: number | null,
+  alt: number | null,
+  course: number | null,
+  brk: number,
+];
+type ChunkRow = [
+  chunk: number,
+  south: number,
+  north: number,
+  west: number,
+  east: number,
+  counts: string,
+];
 
 const TRACK_COLUMNS = "ts, lat, lon, speed, alt, course";
 
@@ -199,12 +214,30 @@ export class TrackStore {
       const levels = buildChunkLevels(rule, raw, previous);
       levels.forEach(({ points, breakBefore }, level) => {
         points.forEach(([ts, lat, lon, speed, alt, course], i) =>
-          this.stmt.insertLevel.run(device, level, ts, lat, lon, speed, alt, course, breakBefore[i]),
+          this.stmt.insertLevel.run(
+            device,
+            level,
+            ts,
+            lat,
+            lon,
+            speed,
+            alt,
+            course,
+            breakBefore[i],
+          ),
         );
       });
       const box = boxOf(previous ? [previous, ...raw] : raw);
       const counts = [raw.length, ...levels.map((l) => l.points.length)];
-      this.stmt.upsertSummary.run(device, chunk, box.south, box.north, box.west, box.east, JSON.stringify(counts));
+      this.stmt.upsertSummary.run(
+        device,
+        chunk,
+        box.south,
+        box.north,
+        box.west,
+        box.east,
+        JSON.stringify(counts),
+      );
       return raw.length;
     })();
     this.marks.forget(device, chunk);

@@ -130,7 +130,14 @@ describe("buildChunkLevels", () => {
 
 describe("clipToBox", () => {
   const box = { west: 13.0, south: 52.0, east: 13.01, north: 52.01 };
-  const at = (i: number, lat: number, lon: number): TrackPoint => [T0 + i, lat, lon, null, null, null];
+  const at = (i: number, lat: number, lon: number): TrackPoint => [
+    T0 + i,
+    lat,
+    lon,
+    null,
+    null,
+    null,
+  ];
 
   it("keeps fixes inside plus the neighbours through which the line enters and leaves", () => {
     const pts = [
