@@ -201,7 +201,8 @@ function readRuns(
  */
 function relevantRuns(all: ChunkSummary[], bbox: Bbox | undefined): ChunkSummary[][] {
   if (!bbox) return all.length > 0 ? [all] : [];
-  const meets = all.map((c) => !c.box || boxesMeet(c.box, bbox));
+  // A stale hour's box may predate its new fixes: read it whatever its box says.
+  const meets = all.map((c) => c.dirty || !c.box || boxesMeet(c.box, bbox));
   const wanted = all.map((_, i) => meets[i] || meets[i - 1] === true || meets[i + 1] === true);
   const runs: ChunkSummary[][] = [];
   all.forEach((c, i) => {

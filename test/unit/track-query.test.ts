@@ -133,6 +133,22 @@ describe("queryTrack", () => {
       parked.lat + 0.025;
     expect(tracks.pending()).toBeGreaterThan(0);
     expect(reaches()).toBe(true);
+    // Also in a view around the detour's far end, which the hour's stale box does not meet.
+    const apex = { lat: parked.lat + 0.03, lon: parked.lon };
+    const bbox = {
+      west: apex.lon - 0.003,
+      south: apex.lat - 0.003,
+      east: apex.lon + 0.003,
+      north: apex.lat + 0.003,
+    };
+    const inView = queryTrack(tracks, rule, {
+      device,
+      from: T0,
+      to: T0 + DAYS * 86_400_000,
+      detail: { zoom: 16 },
+      bbox,
+    });
+    expect(inView.segments.flat().length).toBeGreaterThan(3);
     expect(builder.drain()).toBe(2); // that hour and the next (whose first vertex may now join)
     expect(tracks.pending()).toBe(0);
     const level = tracks.level(device, 3, night, night + CHUNK_MS - 1);
