@@ -18,8 +18,12 @@ export const TRACK_LIMITS = {
   maxVertices: 5_000,
   /** Most fixes in a raw reply (tolerance 0): a day at 1 Hz. Beyond, the reply is simplified. */
   maxRawPoints: 100_000,
-  /** Most rows a query reads before it moves to a coarser level (and a higher tolerance). */
-  readBudget: 100_000,
+  /**
+   * Most rows a query reads before it moves to a coarser level (and twice that level's
+   * tolerance). Reading is most of a query's time, and a level more than a few times the cap
+   * simplifies to more than the cap anyway, which then raises the tolerance just the same.
+   */
+  readBudget: 30_000,
   /**
    * Most hours whose levels are out of date (read raw instead) in one query. More means the
    * background builder is catching up (after an upgrade or a large import): answer "retry" rather
