@@ -134,7 +134,7 @@ export async function history(): Promise<ScenarioResult> {
     const server = await startLocus(children, made.file);
     const url = urlOf(server);
     const cookie = await sessionCookie(url);
-    await waitForQuiet([server.child.pid!], 60_000);
+    const othersCpu = await waitForQuiet([server.child.pid!], 60_000);
     console.log("  year at whole-view zoom…");
     const year = await measure(url, cookie, paths.year);
     console.log("  one day raw…");
@@ -173,6 +173,7 @@ export async function history(): Promise<ScenarioResult> {
         "week: vertices / tolerance m": `${week.vertices} / ${week.toleranceM.toFixed(1)}`,
         "target: year < 300 ms, day < 150 ms (server p50), drawn < 1 s": met ? "met" : "MISSED",
         "Server-Timing of the last year request": year.timing,
+        "other processes' CPU % (of one core) when measuring began": othersCpu,
         ...(gen
           ? {
               "generation: rows / insert s / levels built (hours) / levels s": `${gen.rows} / ${gen.insertS.toFixed(0)} / ${gen.chunks} / ${gen.levelsS.toFixed(0)}`,
