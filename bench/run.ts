@@ -1,6 +1,7 @@
 import { record, type ScenarioResult } from "./lib/report.ts";
 import { connections } from "./scenarios/connections.ts";
 import { dashboard } from "./scenarios/dashboard.ts";
+import { history } from "./scenarios/history.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { latency } from "./scenarios/latency.ts";
 import { simulator } from "./scenarios/simulator.ts";
@@ -12,6 +13,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
   latency,
   connections,
   dashboard,
+  history,
 };
 
 const wanted = process.argv.slice(2).filter((a) => a !== "--");

@@ -26,6 +26,9 @@ import { attachLiveAuth } from "./live/live-auth.ts";
 import type { DeviceRegistry } from "./store/device-registry.ts";
 import type { UserStore } from "./store/user-store.ts";
 import type { PositionStore } from "./store/position-store.ts";
+import type { TrackStore } from "./store/track-store.ts";
+import { LevelBuilder } from "./history/level-builder.ts";
+import { trackRouter } from "./http/track.ts";
 import { allowedOrigins, createSocketServer } from "./socket-server.ts";
 import { ConnectionLimit } from "./http/connection-limit.ts";
 import { osmandHandlers } from "./gateways/osmand.ts";
@@ -34,6 +37,7 @@ import { attachPlainWebSocket } from "./gateways/plain-ws.ts";
 
 export interface AppDeps {
   store: PositionStore;
+  tracks: TrackStore;
   config: Readonly<Config>;
   logger: Logger;
   version: string;
@@ -49,6 +53,8 @@ export interface LocusApp {
   committer: GroupCommitter;
   /** The OsmAnd protocol on every path, for the dedicated `--osmand-port` listener. */
   osmandListener: RequestListener;
+  /** Keeps the level-of-detail tracks up to date in the background. */
+  levels: LevelBuilder;
   /** Stop taking reports, commit and ack what is queued, then disconnect everyone. */
   close(): Promise<void>;
 }
@@ -139,6 +145,10 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     requireAdmin,
     adminRouter({ registry: deps.registry, users: deps.users }),
   );
+  const gaps = { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };
+  const levels = new LevelBuilder(deps.tracks, gaps, clock, logger);
+  levels.start();
+  http.use("/api", trackRouter({ tracks: deps.tracks, access, gaps }));
   http.use(
     "/api",
     apiRouter({ store, hub, committer, access, config, clock, version }),
@@ -158,7 +168,9 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     hub,
     committer,
     osmandListener,
+    levels,
     async close() {
+      levels.stop();
       committer.close();
       // Let the acks of that last commit reach their sockets before the sockets go.
       await new Promise((resolve) => setImmediate(resolve));

@@ -56,10 +56,15 @@ export interface Config {
   stopRadiusM: number;
   /** Movement between stops shorter than this is not listed as a trip (metres). */
   tripMinM: number;
-  /** Fixes further apart in time than this have a data gap between them (minutes). */
+  /**
+   * Fixes further apart in time than this have a data gap between them (minutes): tracks break
+   * instead of drawing a line across it, trips end.
+   */
   gapMinutes: number;
   /** Largest file `POST /api/devices/:id/import` accepts (MB). */
   importMaxMb: number;
+  /** Tracks break instead of drawing a line across a jump between two fixes longer than this (km). */
+  gapKm: number;
 }
 
 type Kind = "int" | "number" | "string" | "boolean";
@@ -288,6 +293,7 @@ export const SETTINGS: readonly Setting[] = [
     default: 200,
     min: 0.001,
   },
+  { key: "gapKm", flag: "gap-km", env: "LOCUS_GAP_KM", kind: "number", default: 5, min: 0.001 },
 ];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(

@@ -10,6 +10,7 @@ import { REPO_ROOT } from "./paths.ts";
 import { openDatabase } from "./store/database.ts";
 import { DeviceRegistry } from "./store/device-registry.ts";
 import { PositionStore } from "./store/position-store.ts";
+import { TrackStore } from "./store/track-store.ts";
 import { UserStore } from "./store/user-store.ts";
 import { ensureFirstAdmin } from "./access/first-admin.ts";
 
@@ -48,6 +49,7 @@ export async function startLocus(
   const app = createApp(httpServer, {
     ...options,
     store,
+    tracks: new TrackStore(db, store.trackMarks),
     registry,
     users,
     config,

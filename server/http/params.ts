@@ -63,3 +63,37 @@ export function choiceParam<T extends string>(
   }
   return raw as T;
 }
+
+/** A decimal number within [min, max]; undefined when absent. */
+export function numberParam(
+  query: Query,
+  name: string,
+  { min, max }: { min: number; max: number },
+): number | undefined {
+  const raw = single(query, name);
+  if (raw === undefined || raw === "") return undefined;
+  const value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new BadRequest(name, `must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** `west,south,east,north` in degrees, as Leaflet's `getBounds().toBBoxString()` gives it. */
+export function bboxParam(
+  query: Query,
+  name: string,
+): { west: number; south: number; east: number; north: number } | undefined {
+  const raw = single(query, name);
+  if (raw === undefined || raw === "") return undefined;
+  const parts = raw.split(",").map((p) => (/^-?\d+(\.\d+)?$/.test(p.trim()) ? Number(p) : NaN));
+  const rule = "must be west,south,east,north in degrees, west < east, south < north";
+  if (parts.length !== 4 || parts.some((p) => !Number.isFinite(p))) {
+    throw new BadRequest(name, rule);
+  }
+  const [west, south, east, north] = parts as [number, number, number, number];
+  if (west >= east || south >= north) throw new BadRequest(name, rule);
+  if (south < -90 || north > 90) throw new BadRequest(name, "latitudes must be from -90 to 90");
+  if (west < -180 || east > 180) throw new BadRequest(name, "longitudes must be from -180 to 180");
+  return { west, south, east, north };
+}

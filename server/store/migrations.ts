@@ -64,4 +64,43 @@ export const MIGRATIONS: readonly string[] = [
   // 5: phone apps (OsmAnd, Traccar Client, OwnTracks…) often cannot send a secret: an admin may let
   // one device report by its identifier alone. Off by default.
   `ALTER TABLE devices ADD COLUMN id_only INTEGER NOT NULL DEFAULT 0;`,
+  // 6: level-of-detail tracks (server/history/levels.ts). Per device and hour ("chunk" = ts / 1 h):
+  // the track simplified to a ladder of tolerances, a summary of each hour (its box, its counts)
+  // for planning reads, and the hours whose fixes changed since they were last summarised.
+  `
+  CREATE TABLE track_levels (
+    device INTEGER NOT NULL,
+    level  INTEGER NOT NULL,
+    ts     INTEGER NOT NULL,
+    lat    REAL NOT NULL,
+    lon    REAL NOT NULL,
+    speed  REAL,
+    alt    REAL,
+    course REAL,
+    brk    INTEGER NOT NULL,          -- 1: the raw fixes have a gap just before this vertex
+    PRIMARY KEY (device, level, ts)
+  ) WITHOUT ROWID;
+  CREATE TABLE track_chunks (
+    device INTEGER NOT NULL,
+    chunk  INTEGER NOT NULL,
+    south  REAL NOT NULL,             -- box of the hour's fixes and the fix before them
+    north  REAL NOT NULL,
+    west   REAL NOT NULL,
+    east   REAL NOT NULL,
+    counts TEXT NOT NULL,             -- JSON [raw fixes, vertices at level 0, level 1, …]
+    PRIMARY KEY (device, chunk)
+  ) WITHOUT ROWID;
+  CREATE TABLE track_dirty (
+    device INTEGER NOT NULL,
+    chunk  INTEGER NOT NULL,
+    PRIMARY KEY (device, chunk)
+  ) WITHOUT ROWID;
+  CREATE INDEX track_dirty_by_chunk ON track_dirty (chunk);
+  CREATE TABLE track_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- Fixes stored before this version get their levels built in the background.
+  INSERT INTO track_dirty (device, chunk) SELECT DISTINCT device, ts / 3600000 FROM positions;
+  `,
 ];

@@ -1,5 +1,6 @@
 import type { HistoryPosition, ImplausibleReason, Position } from "../../protocol/index.ts";
 import type { Db } from "./database.ts";
+import { TrackMarks } from "./track-store.ts";
 
 /** A validated position on its way to disk. */
 export interface NewPosition {
@@ -54,8 +55,11 @@ export function toPosition(row: PositionRow): Position {
 export class PositionStore {
   private readonly deviceKeys = new Map<string, number>();
   private readonly stmt;
+  /** Hours whose level-of-detail tracks must be rebuilt because fixes landed in them. */
+  readonly trackMarks: TrackMarks;
 
   constructor(private readonly db: Db) {
+    this.trackMarks = new TrackMarks(db);
     this.stmt = {
       insertDevice: db.prepare("INSERT OR IGNORE INTO devices (uid, created_at) VALUES (?, ?)"),
       deviceKey: db.prepare("SELECT id FROM devices WHERE uid = ?").pluck(),
@@ -104,6 +108,7 @@ export class PositionStore {
     } catch (err) {
       // The transaction rolled back, so device keys learnt inside it may not exist: forget them.
       if (this.deviceKeys.size !== knownBefore) this.reloadDeviceKeys();
+      this.trackMarks.forgetAll();
       throw err;
     }
   }
@@ -113,8 +118,9 @@ export class PositionStore {
       const inserted: boolean[] = new Array<boolean>(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const { deviceId, position: p, receivedAt, flag } = rows[i]!;
+        const device = this.deviceKey(deviceId, receivedAt);
         const result = this.stmt.insertPosition.run(
-          this.deviceKey(deviceId, receivedAt),
+          device,
           p.ts,
           p.lat,
           p.lon,
@@ -128,6 +134,8 @@ export class PositionStore {
           flag,
         );
         inserted[i] = result.changes === 1;
+        // Implausible fixes are left out of tracks, so they change no level.
+        if (inserted[i] && flag === null) this.trackMarks.mark(device, p.ts);
       }
       return inserted;
     })();

@@ -1,0 +1,172 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Position } from "../../protocol/index.ts";
+import { LevelBuilder } from "../../server/history/level-builder.ts";
+import { splitAt } from "../../server/history/gaps.ts";
+import { CHUNK_MS } from "../../server/history/levels.ts";
+import {
+  queryTrack,
+  TRACK_LIMITS,
+  TrackNotReady,
+  type TrackQuery,
+} from "../../server/history/track-query.ts";
+import { silentLogger } from "../../server/logger.ts";
+import { openDatabase } from "../../server/store/database.ts";
+import { PositionStore } from "../../server/store/position-store.ts";
+import { TrackStore } from "../../server/store/track-store.ts";
+import { historyTrack } from "../../simulator/history-track.ts";
+import { maxDeviation, vertexCount } from "../support/track-check.ts";
+
+// The track store and the query on a real SQLite database (in memory), fed through the position
+// store as ingest feeds it, levels built by the real builder.
+const T0 = Date.UTC(2026, 2, 2);
+const DAYS = 2;
+const rule = { maxGapMs: 300_000, maxJumpM: 5000 };
+const fixes: Position[] = [
+  ...historyTrack({ seed: 7, startTs: T0, days: DAYS, intervalMs: 2000, offChance: 0 }),
+];
+const db = openDatabase(":memory:");
+const positions = new PositionStore(db);
+const tracks = new TrackStore(db, positions.trackMarks);
+const builder = new LevelBuilder(tracks, rule, { now: () => T0 + 30 * 86_400_000 }, silentLogger);
+let device: number;
+
+function store(batch: Position[]) {
+  for (let i = 0; i < batch.length; i += 1000) {
+    positions.insertBatch(
+      batch.slice(i, i + 1000).map((position) => ({
+        deviceId: "car",
+        position,
+        receivedAt: T0,
+        flag: null,
+      })),
+    );
+  }
+}
+
+const query = (detail: TrackQuery["detail"], range = { from: T0, to: T0 + DAYS * 86_400_000 }) =>
+  queryTrack(tracks, rule, { device, ...range, detail });
+
+const inRange = (from: number, to: number) => fixes.filter((f) => f.ts >= from && f.ts <= to);
+
+beforeAll(() => {
+  // A 20-minute hole on the first afternoon: a gap the levels must keep.
+  store(fixes.filter((f) => f.ts < T0 + 14 * CHUNK_MS || f.ts > T0 + 14 * CHUNK_MS + 1_200_000));
+  builder.start();
+  builder.stop();
+  expect(builder.drain()).toBeGreaterThanOrEqual(DAYS * 24);
+  device = tracks.deviceKey("car")!;
+});
+
+describe("queryTrack", () => {
+  it("answers raw fixes for tolerance 0 over a range that fits", () => {
+    const from = T0 + 9 * CHUNK_MS + 123_000;
+    const to = T0 + 11 * CHUNK_MS + 456_000;
+    const { toleranceM, segments } = query({ toleranceM: 0 }, { from, to });
+    expect(toleranceM).toBe(0);
+    expect(segments.flat().map((p) => [p[0], p[1], p[2]])).toEqual(
+      inRange(from, to).map((f) => [f.ts, f.lat, f.lon]),
+    );
+  });
+
+  it.each<{ zoom: number; toleranceM?: undefined } | { toleranceM: number; zoom?: undefined }>([
+    { zoom: 10 },
+    { zoom: 13 },
+    { zoom: 16 },
+    { toleranceM: 30 },
+    { toleranceM: 500 },
+  ])("stays within its stated tolerance of every fix, under the vertex cap: %j", (detail) => {
+    const { toleranceM, segments, timing } = query(detail);
+    const all = inRange(T0, T0 + DAYS * 86_400_000);
+    const kept = all.filter(
+      (f) => f.ts < T0 + 14 * CHUNK_MS || f.ts > T0 + 14 * CHUNK_MS + 1_200_000,
+    );
+    expect(vertexCount(segments)).toBeLessThanOrEqual(TRACK_LIMITS.maxVertices);
+    expect(maxDeviation(kept, segments)).toBeLessThanOrEqual(toleranceM * 1.001 + 0.1);
+    // Only the hole splits the line (parked nights still report, so they are no gap).
+    expect(segments.length).toBe(2);
+    if (detail.toleranceM !== undefined) {
+      expect(toleranceM).toBeGreaterThanOrEqual(detail.toleranceM);
+    }
+    expect(timing.rowsRead).toBeLessThan(all.length);
+  });
+
+  it("raises the tolerance until the line fits a smaller cap, and says so", () => {
+    const limits = { ...TRACK_LIMITS, maxVertices: 300 };
+    const { toleranceM, segments } = queryTrack(
+      tracks,
+      rule,
+      { device, from: T0, to: T0 + DAYS * 86_400_000, detail: { toleranceM: 10 } },
+      limits,
+    );
+    expect(vertexCount(segments)).toBeLessThanOrEqual(300);
+    expect(toleranceM).toBeGreaterThan(10);
+    expect(maxDeviation(inRange(T0, T0 + 14 * CHUNK_MS - 1), segments)).toBeLessThanOrEqual(
+      toleranceM * 1.001 + 0.1,
+    );
+  });
+
+  it("starts and ends on the first and last fix of a range that cuts hours in two", () => {
+    const from = T0 + 8 * CHUNK_MS + 1_000_000;
+    const to = T0 + 30 * CHUNK_MS + 2_000_000;
+    const { segments } = query({ toleranceM: 1000 }, { from, to });
+    const expected = inRange(from, to);
+    expect(segments[0]![0]![0]).toBe(expected[0]!.ts);
+    expect(segments.at(-1)!.at(-1)![0]).toBe(expected.at(-1)!.ts);
+  });
+
+  it("shows late fixes in an old hour at once (raw), and from the levels once rebuilt", () => {
+    // A detour 3 km north in the middle of the first night, when the car was parked.
+    const night = T0 + 2 * CHUNK_MS;
+    const parked = fixes.find((f) => f.ts >= night)!;
+    const detour = Array.from({ length: 60 }, (_, i) => ({
+      ts: night + 1000 + i * 2000,
+      lat: parked.lat + 0.03 * Math.sin((Math.PI * i) / 59),
+      lon: parked.lon,
+    }));
+    store(detour);
+    const reaches = () =>
+      Math.max(
+        ...query({ toleranceM: 500 })
+          .segments.flat()
+          .map((p) => p[1]),
+      ) >
+      parked.lat + 0.025;
+    expect(tracks.pending()).toBeGreaterThan(0);
+    expect(reaches()).toBe(true);
+    // Also in a view around the detour's far end, which the hour's stale box does not meet.
+    const apex = { lat: parked.lat + 0.03, lon: parked.lon };
+    const bbox = {
+      west: apex.lon - 0.003,
+      south: apex.lat - 0.003,
+      east: apex.lon + 0.003,
+      north: apex.lat + 0.003,
+    };
+    const inView = queryTrack(tracks, rule, {
+      device,
+      from: T0,
+      to: T0 + DAYS * 86_400_000,
+      detail: { zoom: 16 },
+      bbox,
+    });
+    expect(inView.segments.flat().length).toBeGreaterThan(3);
+    expect(builder.drain()).toBe(2); // that hour and the next (whose first vertex may now join)
+    expect(tracks.pending()).toBe(0);
+    const level = tracks.level(device, 3, night, night + CHUNK_MS - 1);
+    expect(Math.max(...level.points.map((p) => p[1]))).toBeGreaterThan(parked.lat + 0.025);
+    expect(reaches()).toBe(true);
+    expect(splitAt(level.points, level.breakBefore).length).toBeGreaterThan(0);
+  });
+
+  it("asks to retry while too many hours of the range await the builder", () => {
+    tracks.markAll();
+    const limits = { ...TRACK_LIMITS, maxDirtyChunks: 10 };
+    const range = { device, from: T0, to: T0 + DAYS * 86_400_000 };
+    expect(() => queryTrack(tracks, rule, { ...range, detail: { zoom: 10 } }, limits)).toThrow(
+      TrackNotReady,
+    );
+    // A short range reads its few stale hours raw.
+    expect(query({ zoom: 10 }, { from: T0, to: T0 + 3 * CHUNK_MS }).segments.length).toBe(1);
+    builder.drain();
+    expect(query({ zoom: 10 }).segments.length).toBe(2);
+  });
+});
