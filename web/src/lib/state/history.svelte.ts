@@ -50,7 +50,9 @@ class HistoryState {
 
   constructor() {
     this.readHash();
+    // Back and forward between pushState entries fire popstate; a hand-edited hash, hashchange.
     window.addEventListener("hashchange", () => this.readHash());
+    window.addEventListener("popstate", () => this.readHash());
   }
 
   get range(): TimeRange {
