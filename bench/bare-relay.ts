@@ -4,24 +4,36 @@ import { Server } from "socket.io";
 
 /**
  * The transport's ceiling: a bare socket.io server that acks every report at once and
- * re-broadcasts the latest fix per device to /live every 100 ms. No validation, no storage.
+ * re-broadcasts every fix to /live every 100 ms, in the same shape as Locus's batches (the newest
+ * fix per device as `position`, the ones before it as a flat `trail`). No validation, no storage.
  */
+interface Fix {
+  ts: number;
+  lat: number;
+  lon: number;
+}
 const http = createServer();
 const io = new Server(http, { serveClient: false, maxHttpBufferSize: 4e6 });
-const latest = new Map<string, unknown>();
+const pending = new Map<string, Fix[]>();
 const live = io.of("/live");
 
 io.of("/device").on("connection", (socket) => {
   const id = String(socket.handshake.auth.deviceId);
-  socket.on("position:report", (batch: unknown[], ack: (r: unknown) => void) => {
-    latest.set(id, batch.at(-1));
+  socket.on("position:report", (batch: Fix[], ack: (r: unknown) => void) => {
+    const fixes = pending.get(id);
+    if (fixes) fixes.push(...batch);
+    else pending.set(id, [...batch]);
     ack({ ok: true, accepted: batch.length, duplicates: 0, rejected: [] });
   });
 });
 setInterval(() => {
-  if (latest.size === 0) return;
-  const devices = [...latest].map(([id, position]) => ({ id, position }));
-  latest.clear();
+  if (pending.size === 0) return;
+  const devices = [...pending].map(([id, fixes]) => ({
+    id,
+    position: fixes.at(-1),
+    trail: fixes.slice(0, -1).flatMap((f) => [f.ts, f.lat, f.lon]),
+  }));
+  pending.clear();
   live.emit("fleet:updated", { serverTime: Date.now(), devices });
 }, 100);
 

@@ -1,8 +1,15 @@
 import { parseArgs } from "node:util";
 import { io, type Socket } from "socket.io-client";
-import type { LiveClientToServer, LiveServerToClient } from "../../protocol/index.ts";
+import {
+  TRAIL_STRIDE,
+  type LiveClientToServer,
+  type LiveServerToClient,
+} from "../../protocol/index.ts";
 
-/** Load generator: N dashboard clients on /live counting the device updates they receive. */
+/**
+ * Load generator: N dashboard clients on /live counting what they receive: device updates (one
+ * per changed device per batch) and fixes (every position, trails included).
+ */
 const { values } = parseArgs({
   options: {
     url: { type: "string" },
@@ -19,6 +26,7 @@ const warmupMs = Number(values["warmup-ms"]);
 
 const sockets: Socket<LiveServerToClient, LiveClientToServer>[] = [];
 let updates = 0;
+let fixes = 0;
 let messages = 0;
 let counting = false;
 for (let i = 0; i < count; i++) {
@@ -31,6 +39,9 @@ for (let i = 0; i < count; i++) {
     if (!counting) return;
     messages++;
     updates += batch.devices.length;
+    for (const d of batch.devices) {
+      if (d.position) fixes += 1 + (d.trail?.length ?? 0) / TRAIL_STRIDE;
+    }
   });
   sockets.push(socket);
 }
@@ -46,6 +57,7 @@ process.stdin.once("data", () => {
     console.log(
       JSON.stringify({
         updatesPerDashboardPerSecond: updates / count / (durationMs / 1000),
+        fixesPerDashboardPerSecond: fixes / count / (durationMs / 1000),
         messagesPerDashboardPerSecond: messages / count / (durationMs / 1000),
       }),
     );

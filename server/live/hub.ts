@@ -5,8 +5,10 @@ import type {
   LiveDevice,
   LiveServerToClient,
   LiveSnapshot,
+  LiveUpdate,
   Position,
 } from "../../protocol/index.ts";
+import { TRAIL_STRIDE } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { StoredDevice } from "../store/position-store.ts";
@@ -27,6 +29,8 @@ const ALL_DEVICES_ROOM = "all-devices";
 interface Tracked {
   live: LiveDevice;
   speed: number;
+  /** Fixes newer than the last batch's, flattened [ts, lat, lon, ...]; the last is `live.position`. */
+  fresh: number[];
 }
 
 /**
@@ -44,13 +48,23 @@ const SWEEP_MS = 1000;
 
 /**
  * The fleet as dashboards see it, and its fan-out. Committed positions update the latest fix per
- * device and mark it dirty; every tick one `fleet:updated` carrying only the dirty devices is
- * broadcast, serialised once for all dashboards, whatever the number of positions that arrived.
+ * device and mark it dirty; every tick one `fleet:updated` carrying only the dirty devices (and
+ * their fixes since the last tick) is broadcast, serialised once for all dashboards, whatever the
+ * number of positions that arrived.
+ *
+ * The tick is driven from two sides. A timer covers quiet times. Under load the commit path itself
+ * fires the tick once it is due: a Node process saturated with socket reads can go seconds without
+ * running timers (libuv keeps polling while every poll returns a full set of events), and the map
+ * would freeze exactly when the fleet is busiest.
  */
 export class LiveHub {
   private readonly devices = new Map<string, Tracked>();
   private dirty = new Set<string>();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastTickAt: number;
+  private lastSweepAt: number;
+  private tickQueued = false;
+  private closed = false;
   /** Dashboards limited to some devices: each gets its own filtered batch. */
   private readonly limited = new Set<LiveSocket>();
   private readonly sinks = new Set<LiveSink>();
@@ -63,11 +77,13 @@ export class LiveHub {
     initial: StoredDevice[],
   ) {
     const now = clock.now();
+    this.lastTickAt = this.lastSweepAt = now;
     for (const d of initial) {
       const lastSeen = d.latestReceivedAt ?? 0;
       const speed = d.latest?.speed ?? 0;
       this.devices.set(d.deviceId, {
         speed,
+        fresh: [],
         live: {
           id: d.deviceId,
           position: d.latest,
@@ -86,8 +102,13 @@ export class LiveHub {
       socket.emit("fleet:snapshot", this.snapshot(user));
       logger.debug({ id: socket.id, user: user.name }, "dashboard connected");
     });
-    this.timers.push(setInterval(() => this.tick(), options.tickMs));
-    this.timers.push(setInterval(() => this.sweep(), SWEEP_MS));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), this.options.tickMs);
   }
 
   /** Ingest's StoredListener: called after commit with the newly stored fixes of one report. */
@@ -96,6 +117,7 @@ export class LiveHub {
     if (!tracked) {
       tracked = {
         speed: 0,
+        fresh: [],
         live: { id: deviceId, position: null, lastSeen: receivedAt, status: "stopped" },
       };
       this.devices.set(deviceId, tracked);
@@ -103,17 +125,24 @@ export class LiveHub {
     const live = tracked.live;
     live.lastSeen = Math.max(live.lastSeen, receivedAt);
     // A buffered backlog can arrive after live fixes: it belongs in history, but the map must
-    // never jump back, so only a fix newer than the one shown replaces it.
+    // never jump back, so only a fix newer than the one shown replaces it (and joins the trail).
     let newest = live.position;
-    for (const p of stored) {
+    for (const p of inTimeOrder(stored)) {
       if (!newest || p.ts > newest.ts) {
         tracked.speed = effectiveSpeed(p, newest);
+        tracked.fresh.push(p.ts, p.lat, p.lon);
         newest = p;
       }
     }
     live.position = newest;
-    live.status = deviceStatus(tracked.speed, live.lastSeen, this.clock.now(), this.options);
+    const now = this.clock.now();
+    live.status = deviceStatus(tracked.speed, live.lastSeen, now, this.options);
     this.dirty.add(deviceId);
+    // Queued behind the other reports of the same group commit, so one batch carries them all.
+    if (!this.tickQueued && now - this.lastTickAt >= this.options.tickMs) {
+      this.tickQueued = true;
+      queueMicrotask(() => this.tick());
+    }
   };
 
   /** Start feeding a sink: a snapshot now, then every tick's batch. Returns the unsubscribe. */
@@ -137,15 +166,28 @@ export class LiveHub {
 
   /** Send what changed since the last tick, if anything did and anyone is watching. */
   tick(): void {
+    const now = this.clock.now();
+    this.tickQueued = false;
+    this.lastTickAt = now;
+    this.schedule();
+    if (now - this.lastSweepAt >= SWEEP_MS) this.sweep(now);
     if (this.dirty.size === 0) return;
     const changed = this.dirty;
     this.dirty = new Set();
-    if (this.nsp.sockets.size === 0 && this.sinks.size === 0) return;
-    const batch: LiveBatch = { serverTime: this.clock.now(), devices: [] };
+    const watched = this.nsp.sockets.size > 0 || this.sinks.size > 0;
+    const batch: LiveBatch = { serverTime: now, devices: [] };
     for (const id of changed) {
       const tracked = this.devices.get(id);
-      if (tracked) batch.devices.push(tracked.live);
+      if (!tracked) continue;
+      const { fresh } = tracked;
+      tracked.fresh = [];
+      if (!watched) continue;
+      const update: LiveUpdate = { ...tracked.live };
+      // The newest fix travels as `position`; only the ones before it need the trail.
+      if (fresh.length > TRAIL_STRIDE) update.trail = fresh.slice(0, -TRAIL_STRIDE);
+      batch.devices.push(update);
     }
+    if (!watched) return;
     // Serialised once for every all-devices dashboard; limited ones get their own slice.
     this.nsp.to(ALL_DEVICES_ROOM).emit("fleet:updated", batch);
     for (const socket of this.limited) {
@@ -163,8 +205,8 @@ export class LiveHub {
   }
 
   /** Mark devices that went silent as offline. */
-  sweep(): void {
-    const now = this.clock.now();
+  private sweep(now: number): void {
+    this.lastSweepAt = now;
     for (const [id, t] of this.devices) {
       const status = deviceStatus(t.speed, t.live.lastSeen, now, this.options);
       if (status !== t.live.status) {
@@ -175,7 +217,16 @@ export class LiveHub {
   }
 
   close(): void {
-    for (const t of this.timers) clearInterval(t);
     this.tick();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
   }
+}
+
+/** Reports are almost always in time order already; sort a copy only when one is not. */
+function inTimeOrder(positions: Position[]): Position[] {
+  for (let i = 1; i < positions.length; i++) {
+    if (positions[i]!.ts < positions[i - 1]!.ts) return [...positions].sort((a, b) => a.ts - b.ts);
+  }
+  return positions;
 }

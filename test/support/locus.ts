@@ -6,15 +6,16 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterEach } from "vitest";
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
-import type {
-  DeviceClientToServer,
-  DeviceServerToClient,
-  LiveBatch,
-  LiveClientToServer,
-  LiveServerToClient,
-  LiveSnapshot,
-  Position,
-  ReportAck,
+import {
+  TRAIL_STRIDE,
+  type DeviceClientToServer,
+  type DeviceServerToClient,
+  type LiveBatch,
+  type LiveClientToServer,
+  type LiveServerToClient,
+  type LiveSnapshot,
+  type Position,
+  type ReportAck,
 } from "../../protocol/index.ts";
 import type { Clock } from "../../server/clock.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
@@ -136,6 +137,19 @@ export class Dashboard {
       if (d) return d.position;
     }
     return this.snapshots.at(-1)?.devices.find((x) => x.id === deviceId)?.position;
+  }
+
+  /** Fix times of a device in the order the batches delivered them, trails included. */
+  deliveredTimes(deviceId: string): number[] {
+    const times: number[] = [];
+    for (const { batch } of this.batches) {
+      const d = batch.devices.find((x) => x.id === deviceId);
+      if (!d?.position) continue;
+      const trail = d.trail ?? [];
+      for (let i = 0; i < trail.length; i += TRAIL_STRIDE) times.push(trail[i]!);
+      times.push(d.position.ts);
+    }
+    return times;
   }
 
   close(): void {

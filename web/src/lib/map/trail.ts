@@ -1,5 +1,5 @@
 import * as L from "leaflet";
-import type { Position } from "../../../../protocol/index.ts";
+import { TRAIL_STRIDE } from "../../../../protocol/events.ts";
 import { fetchPositionsSince } from "../api.ts";
 import type { Fleet } from "../state/fleet.svelte.ts";
 import { ACCENT } from "../status.ts";
@@ -108,7 +108,7 @@ export class Trail {
         this.loading = null;
         this.times = [];
         this.points = [];
-        for (const p of positions) this.push(p);
+        for (const p of positions) this.push(p.ts, p.lat, p.lon);
         // Live fixes that arrived while loading are newer than the history: add them too.
         this.extend();
         this.render();
@@ -122,23 +122,32 @@ export class Trail {
     );
   }
 
-  /** Append the vehicle's newest fix if the trail does not have it yet. */
+  /**
+   * Append the fixes of the latest batch the trail does not have yet: those before the newest
+   * (a device may report faster than the live tick) and the newest itself.
+   */
   private extend(): void {
     if (!this.deviceId || this.loading) return;
-    const p = this.fleet.get(this.deviceId)?.position;
+    const vehicle = this.fleet.get(this.deviceId);
+    const p = vehicle?.position;
     if (!p || p.ts <= (this.times.at(-1) ?? -Infinity)) return;
-    this.push(p);
-    if (!this.trim()) {
-      const latlng = this.points.at(-1)!;
+    const { recent } = vehicle;
+    const known = this.points.length;
+    for (let i = 0; i < recent.length; i += TRAIL_STRIDE) {
+      this.push(recent[i]!, recent[i + 1]!, recent[i + 2]!);
+    }
+    this.push(p.ts, p.lat, p.lon);
+    if (this.trim()) return;
+    for (const latlng of this.points.slice(known)) {
       this.casing.addLatLng(latlng);
       this.line.addLatLng(latlng);
     }
   }
 
-  private push(p: Position): void {
-    if (p.ts <= (this.times.at(-1) ?? -Infinity)) return;
-    this.times.push(p.ts);
-    this.points.push(L.latLng(p.lat, p.lon));
+  private push(ts: number, lat: number, lon: number): void {
+    if (ts <= (this.times.at(-1) ?? -Infinity)) return;
+    this.times.push(ts);
+    this.points.push(L.latLng(lat, lon));
   }
 
   /** Drop points older than the window; true if it re-rendered. */

@@ -1,8 +1,8 @@
 import type {
   DeviceStatus,
   LiveBatch,
-  LiveDevice,
   LiveSnapshot,
+  LiveUpdate,
   Position,
 } from "../../../../protocol/index.ts";
 import { projectToWorld } from "../map/projection.ts";
@@ -21,6 +21,8 @@ export interface Vehicle {
   lastSeen: number;
   /** Newest fix shown; never replaced by an older one. */
   position: Position | null;
+  /** Fixes before `position` that arrived in the latest batch, flat [ts, lat, lon, ...]. */
+  recent: number[];
   /** Position in `Fleet.list`. */
   index: number;
   /** Snapshot generation that last contained this vehicle. */
@@ -159,7 +161,7 @@ export class Fleet {
     this.commit("batch");
   }
 
-  private upsert(device: LiveDevice, now: number): Vehicle {
+  private upsert(device: LiveUpdate, now: number): Vehicle {
     let v = this.byId.get(device.id);
     if (!v) {
       v = {
@@ -168,6 +170,7 @@ export class Fleet {
         status: device.status,
         lastSeen: device.lastSeen,
         position: null,
+        recent: [],
         index: this.list.length,
         generation: this.generation,
         fromX: 0,
@@ -189,6 +192,7 @@ export class Fleet {
     }
     v.status = device.status;
     v.lastSeen = Math.max(v.lastSeen, device.lastSeen);
+    v.recent = device.trail ?? [];
     if (device.position) this.move(v, device.position, now);
     return v;
   }
