@@ -40,6 +40,11 @@ class HistoryState {
   playing = $state(false);
   speed = $state(60);
   follow = $state(true);
+  /**
+   * Where the replay puts the vehicle now (the detailed track where it has data). Derived once
+   * per cursor move, however many components read it.
+   */
+  readonly sample: Sample | null = $derived(sampleTracks([this.detail, this.overview], this.t));
   /** A trip or stop the user picked: the map frames it. */
   focus = $state.raw<(TimeRange & { seq: number }) | null>(null);
 
@@ -59,10 +64,6 @@ class HistoryState {
     return { from: this.from, to: this.to };
   }
 
-  /** Where the replay puts the vehicle now (the detailed track where it has data). */
-  get sample(): Sample | null {
-    return sampleTracks([this.detail, this.overview], this.t);
-  }
 
   /** Open the history of a device (from its details card), today by default. */
   open(device: string, range: TimeRange = presetRange("today", Date.now())): void {
