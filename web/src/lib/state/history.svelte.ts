@@ -64,7 +64,6 @@ class HistoryState {
     return { from: this.from, to: this.to };
   }
 
-
   /** Open the history of a device (from its details card), today by default. */
   open(device: string, range: TimeRange = presetRange("today", Date.now())): void {
     this.active = true;
