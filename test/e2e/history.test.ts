@@ -267,7 +267,7 @@ describe("history view in Chromium", () => {
     await page.getByTestId("import-submit").click();
     const shown = page.getByTestId("import-error");
     await shown.waitFor({ state: "visible", timeout: 5_000 });
-    expect(await shown.textContent()).toBe(error.message);
+    expect((await shown.textContent())?.trim()).toBe(error.message);
     await page.screenshot({ path: `${SCREENSHOTS}/history-import-error.png` });
   });
 
@@ -293,7 +293,7 @@ describe("history view in Chromium", () => {
     await page.goto(`${server.url}${historyUrl().replace(DEVICE, "nobody")}`);
     const shown = page.getByTestId("history-error");
     await shown.waitFor({ state: "visible", timeout: 10_000 });
-    expect(await shown.textContent()).toBe(error.message);
+    expect((await shown.textContent())?.trim()).toBe(error.message);
     expect(await mapAttr("segments")).toBe("0");
     expect(cspViolations).toEqual([]);
   });
