@@ -5,7 +5,13 @@ import {
   presetRange,
   toLocalInput,
 } from "../../web/src/lib/history/range.ts";
-import { historyHash, isHistoryHash, parseHistoryHash } from "../../web/src/lib/history/url.ts";
+import {
+  historyHash,
+  historyHref,
+  isHistoryHash,
+  liveHref,
+  parseHistoryHash,
+} from "../../web/src/lib/history/url.ts";
 
 // Presets follow the browser's time zone; Berlin has DST changes to test against.
 const previousTz = process.env.TZ;
@@ -102,5 +108,14 @@ describe("history state in the URL hash", () => {
     expect(isHistoryHash("")).toBe(false);
     expect(isHistoryHash("#/historyx")).toBe(false);
     expect(isHistoryHash("#/history?device=a")).toBe(true);
+  });
+
+  it("moves between the live view's ?device= and the history hash", () => {
+    const history = historyHref("http://h/?device=a&x=1", { device: "b", from: 0, to: 1000 });
+    expect(history).toBe(
+      "http://h/?x=1#/history?device=b&from=1970-01-01T00%3A00%3A00.000Z&to=1970-01-01T00%3A00%3A01.000Z",
+    );
+    expect(liveHref(history, "b")).toBe("http://h/?x=1&device=b");
+    expect(liveHref(history, null)).toBe("http://h/?x=1");
   });
 });

@@ -53,3 +53,19 @@ export function historyHash(state: Omit<HistoryLocation, "at"> & { at?: number |
     params.set("at", new Date(state.at).toISOString());
   return `${HISTORY_ROUTE}?${params}`;
 }
+
+/** `href` showing the history view: the live view's `?device=` selection is dropped. */
+export function historyHref(href: string, state: Parameters<typeof historyHash>[0]): string {
+  const url = new URL(href);
+  url.searchParams.delete("device");
+  url.hash = historyHash(state);
+  return url.href;
+}
+
+/** `href` of the live view with `device` selected (the history hash dropped). */
+export function liveHref(href: string, device: string | null): string {
+  const url = new URL(href);
+  url.hash = "";
+  if (device) url.searchParams.set("device", device);
+  return url.href;
+}

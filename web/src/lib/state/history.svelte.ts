@@ -4,7 +4,7 @@ import { fetchStops, fetchSummary, fetchTrack, fetchTrips } from "../history/api
 import { advance, playStart } from "../history/playback.ts";
 import { presetRange, type TimeRange } from "../history/range.ts";
 import { makeTrack, sampleTracks, type Sample, type Track } from "../history/track.ts";
-import { historyHash, isHistoryHash, parseHistoryHash } from "../history/url.ts";
+import { historyHref, isHistoryHash, liveHref, parseHistoryHash } from "../history/url.ts";
 
 /**
  * Map zoom the whole-range overview is simplified for. The server bounds any reply to a few
@@ -78,10 +78,7 @@ class HistoryState {
     this.pause();
     this.loadController?.abort();
     this.active = false;
-    const url = new URL(location.href);
-    url.hash = "";
-    if (device) url.searchParams.set("device", device);
-    history.pushState(null, "", url);
+    history.pushState(null, "", liveHref(location.href, device));
     return device;
   }
 
@@ -227,18 +224,15 @@ class HistoryState {
   }
 
   private writeHash(push = false): void {
-    const url = new URL(location.href);
-    // The live view's ?device= selection does not apply here; the hash carries the device.
-    url.searchParams.delete("device");
-    url.hash = historyHash({
+    const href = historyHref(location.href, {
       device: this.device,
       from: this.from,
       to: this.to,
       at: this.t > this.from ? this.t : null,
     });
-    if (url.href === location.href) return;
-    if (push) history.pushState(null, "", url);
-    else history.replaceState(null, "", url);
+    if (href === location.href) return;
+    if (push) history.pushState(null, "", href);
+    else history.replaceState(null, "", href);
   }
 }
 
