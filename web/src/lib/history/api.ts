@@ -31,7 +31,25 @@ export interface TrackQuery extends TimeRange {
   bbox?: [number, number, number, number];
 }
 
-export function fetchTrack(
+/** The server answers 503 `not_ready` while it still summarises fresh hours of a track. */
+const NOT_READY_RETRIES = 15;
+const NOT_READY_WAIT_MS = 2000;
+
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+export async function fetchTrack(
   deviceId: string,
   query: TrackQuery,
   signal?: AbortSignal,
@@ -39,7 +57,16 @@ export function fetchTrack(
   const params = rangeParams(query);
   params.set("zoom", String(Math.max(0, Math.min(22, Math.round(query.zoom)))));
   if (query.bbox) params.set("bbox", query.bbox.map((v) => v.toFixed(6)).join(","));
-  return request<TrackReply>(`${devicePath(deviceId, "track")}?${params}`, { signal });
+  const url = `${devicePath(deviceId, "track")}?${params}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request<TrackReply>(url, { signal });
+    } catch (error) {
+      const notReady = error instanceof HttpError && error.code === "not_ready";
+      if (!notReady || attempt >= NOT_READY_RETRIES) throw error;
+      await wait(NOT_READY_WAIT_MS, signal);
+    }
+  }
 }
 
 export function fetchTrips(
