@@ -7,7 +7,15 @@ import type { Position } from "../../protocol/index.ts";
  * exactly where the vehicle was at any time.
  */
 export type Leg =
-  | { kind: "drive"; minutes: number; speed: number; course: number; everyS: number }
+  | {
+      kind: "drive";
+      minutes: number;
+      speed: number;
+      course: number;
+      everyS: number;
+      /** A winding road: the course swings this many degrees either way, once a minute. */
+      wiggleDeg?: number;
+    }
   | { kind: "park"; minutes: number; everyS: number }
   | {
       kind: "gap";
@@ -44,8 +52,10 @@ export function drive(
     const steps = Math.round((leg.minutes * 60) / leg.everyS);
     for (let i = 0; i < steps; i++) {
       if (leg.kind === "drive") {
-        push(leg.speed, leg.course, at);
-        at = ruler.destination(at, leg.speed * leg.everyS, leg.course);
+        const swing = (leg.wiggleDeg ?? 0) * Math.sin((2 * Math.PI * i * leg.everyS) / 60);
+        const course = (leg.course + swing + 360) % 360;
+        push(leg.speed, Math.round(course), at);
+        at = ruler.destination(at, leg.speed * leg.everyS, course);
         alt += Math.sin(out.length / 40) * 2;
       } else {
         // Parked: a few metres of jitter around the spot, speed 0.

@@ -6,6 +6,7 @@ import { bandRuns, speedBand, SPEED_BANDS } from "../../web/src/lib/history/spee
 import {
   lastAtOrBefore,
   makeTrack,
+  pinStops,
   sampleTrack,
   sampleTracks,
   trackBounds,
@@ -152,5 +153,30 @@ describe("chart axis", () => {
     expect(niceCeil(73)).toBe(100);
     expect(niceCeil(130)).toBe(200);
     expect(niceCeil(41)).toBe(50);
+  });
+});
+
+describe("stops pinned for replay", () => {
+  // Simplified by shape: a straight road through a 10-minute stop keeps only three vertices.
+  const simplified = makeTrack([
+    [p(0, 50, 10, 10, 90), p(700_000, 50, 10.005, 0, 0), p(1_000_000, 50, 10.03, 10, 90)],
+  ]);
+  const stop = { start: 100_000, end: 700_000, lat: 50, lon: 10.005 };
+
+  it("stands still exactly during the stop, and drives before and after it", () => {
+    const pinned = pinStops(simplified, [stop]);
+    expect(pinned.segments[0]!.map((q) => q[0])).toEqual([0, 100_000, 700_000, 1_000_000]);
+    expect(sampleTrack(pinned, 400_000)).toMatchObject({ lat: 50, lon: 10.005, speed: 0 });
+    expect(sampleTrack(pinned, 50_000)!.lon).toBeCloseTo(10.0025, 9);
+    // Without the pins the replay would still be creeping towards the stop.
+    expect(sampleTrack(simplified, 400_000)!.lon).toBeCloseTo(10.00286, 4);
+    // Parked, the arrow keeps the heading it arrived with.
+    expect(pinned.segments[0]![1]![5]).toBe(90);
+  });
+
+  it("leaves segments a stop does not touch alone", () => {
+    expect(pinStops(track, [])).toBe(track);
+    const pinned = pinStops(track, [{ start: 30_000, end: 90_000, lat: 0, lon: 0 }]);
+    expect(pinned.segments).toEqual(track.segments);
   });
 });

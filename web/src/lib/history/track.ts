@@ -171,3 +171,42 @@ export function trackBounds(
   }
   return south === Infinity ? null : { south, west, north, east };
 }
+
+/**
+ * Pin the stays onto the track for replay. The server simplifies the line by shape, and a stay
+ * on a straight road has no shape: its vertices go, and interpolating by time would then creep
+ * through a 15-minute stop at walking pace and reach every later point of that stretch late.
+ * With a vertex at the start and the end of each stop (and none inside), the replay stands
+ * still exactly while the vehicle did.
+ */
+export function pinStops(
+  track: Track,
+  stops: readonly { start: number; end: number; lat: number; lon: number }[],
+): Track {
+  if (stops.length === 0) return track;
+  const segments = track.segments.map((segment, s) => {
+    const first = track.starts[s]!;
+    const last = track.ends[s]!;
+    const inside = stops.filter((stop) => stop.end >= first && stop.start <= last);
+    if (inside.length === 0) return segment;
+    const kept = segment.filter(
+      (p) => !inside.some((stop) => p[0] > stop.start && p[0] < stop.end),
+    );
+    const pins: TrackPoint[] = [];
+    for (const stop of inside) {
+      for (const ts of [stop.start, stop.end]) {
+        if (ts >= first && ts <= last && !kept.some((p) => p[0] === ts))
+          pins.push([ts, stop.lat, stop.lon, 0, null, null]);
+      }
+    }
+    const merged = [...kept, ...pins].sort((a, b) => a[0] - b[0]);
+    // A pinned vertex keeps the heading the vehicle arrived with.
+    for (let i = 1; i < merged.length; i++) {
+      const p = merged[i]!;
+      if (pins.includes(p) && p[5] === null)
+        merged[i] = [p[0], p[1], p[2], p[3], merged[i - 1]![4], merged[i - 1]![5]];
+    }
+    return merged;
+  });
+  return makeTrack(segments);
+}

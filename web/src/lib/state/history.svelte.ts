@@ -3,7 +3,7 @@ import { describeError } from "../api.ts";
 import { fetchStops, fetchSummary, fetchTrack, fetchTrips } from "../history/api.ts";
 import { advance, playStart } from "../history/playback.ts";
 import { presetRange, type TimeRange } from "../history/range.ts";
-import { makeTrack, sampleTracks, type Sample, type Track } from "../history/track.ts";
+import { makeTrack, pinStops, sampleTracks, type Sample, type Track } from "../history/track.ts";
 import { historyHref, isHistoryHash, liveHref, parseHistoryHash } from "../history/url.ts";
 
 /**
@@ -35,6 +35,10 @@ class HistoryState {
   stops = $state.raw<Stop[]>([]);
   summary = $state.raw<SummaryReply | null>(null);
 
+  // What the replay interpolates on: the tracks with the stops pinned in (see pinStops).
+  private readonly replayDetail = $derived(this.detail && pinStops(this.detail, this.stops));
+  private readonly replayOverview = $derived(this.overview && pinStops(this.overview, this.stops));
+
   /** Replay cursor, epoch ms. */
   t = $state(0);
   playing = $state(false);
@@ -44,7 +48,9 @@ class HistoryState {
    * Where the replay puts the vehicle now (the detailed track where it has data). Derived once
    * per cursor move, however many components read it.
    */
-  readonly sample: Sample | null = $derived(sampleTracks([this.detail, this.overview], this.t));
+  readonly sample: Sample | null = $derived(
+    sampleTracks([this.replayDetail, this.replayOverview], this.t),
+  );
   /** A trip or stop the user picked: the map frames it. */
   focus = $state.raw<(TimeRange & { seq: number }) | null>(null);
 
@@ -102,6 +108,7 @@ class HistoryState {
   focusOn(range: TimeRange): void {
     this.focus = { ...range, seq: ++this.focusSeq };
     this.seek(range.from);
+    this.commitCursor();
   }
 
   play(): void {
@@ -113,11 +120,16 @@ class HistoryState {
   }
 
   pause(): void {
+    this.stopPlayback();
+    // The URL remembers where the replay was, for a reload or a shared link.
+    if (this.active) this.writeHash();
+  }
+
+  /** Stop the playback loop without touching the URL (the caller is about to change it). */
+  private stopPlayback(): void {
     this.playing = false;
     cancelAnimationFrame(this.raf);
     this.raf = 0;
-    // The URL remembers where the replay was, for a reload or a shared link.
-    if (this.active) this.writeHash();
   }
 
   toggle(): void {
@@ -151,7 +163,7 @@ class HistoryState {
   }
 
   private setRangeInternal(range: TimeRange): void {
-    this.pause();
+    this.stopPlayback();
     this.from = range.from;
     this.to = range.to;
     this.t = range.from;
@@ -201,7 +213,7 @@ class HistoryState {
   private readHash(): void {
     if (!isHistoryHash(location.hash)) {
       if (this.active) {
-        this.pause();
+        this.stopPlayback();
         this.loadController?.abort();
         this.active = false;
       }
