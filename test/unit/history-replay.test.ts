@@ -180,3 +180,15 @@ describe("stops pinned for replay", () => {
     expect(pinned.segments).toEqual(track.segments);
   });
 });
+
+describe("speed over a simplified stretch", () => {
+  it("is distance over time when vertices are far apart in time, the fixes' own speeds when close", () => {
+    // 0.01° of longitude at 50° N is about 715 m; in 100 s that is 7.15 m/s, whatever the two
+    // fixes at the ends said.
+    const long = makeTrack([[p(0, 50, 10, 15), p(100_000, 50, 10.01, 0)]]);
+    expect(sampleTrack(long, 50_000)!.speed).toBeCloseTo(7.15, 1);
+    expect(bandRuns(long.segments[0]!)[0]!.band).toBe(speedBand(7.15));
+    const short = makeTrack([[p(0, 50, 10, 15), p(10_000, 50, 10.001, 5)]]);
+    expect(sampleTrack(short, 5_000)!.speed).toBeCloseTo(10);
+  });
+});

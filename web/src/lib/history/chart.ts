@@ -1,4 +1,4 @@
-import type { Track } from "./track.ts";
+import { stretchSpeed, type Track } from "./track.ts";
 
 /**
  * Geometry of the speed/altitude chart, kept apart from the canvas so it can be tested: the
@@ -40,8 +40,11 @@ export function seriesExtent(track: Track): SeriesExtent {
   let minAlt = Infinity;
   let maxAlt = -Infinity;
   for (const segment of track.segments) {
+    for (let i = 1; i < segment.length; i++) {
+      const speed = stretchSpeed(segment[i - 1]!, segment[i]!) ?? 0;
+      if (speed > maxSpeed) maxSpeed = speed;
+    }
     for (const p of segment) {
-      if (p[3] !== null && p[3] > maxSpeed) maxSpeed = p[3];
       if (p[4] !== null) {
         if (p[4] < minAlt) minAlt = p[4];
         if (p[4] > maxAlt) maxAlt = p[4];

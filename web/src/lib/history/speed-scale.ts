@@ -1,5 +1,5 @@
 import type { TrackPoint } from "../../../../protocol/history.ts";
-import { impliedSpeed } from "./track.ts";
+import { stretchSpeed } from "./track.ts";
 
 /**
  * The track's colours by speed. A handful of bands rather than a continuous ramp: the map then
@@ -30,10 +30,9 @@ export function speedBand(metresPerSecond: number | null): number {
   return band;
 }
 
-/** Speed along the stretch from a to b: the fixes' mean, or implied by distance and time. */
+/** Speed along the stretch from a to b (see stretchSpeed). */
 export function edgeSpeed(a: TrackPoint, b: TrackPoint): number | null {
-  if (a[3] !== null && b[3] !== null) return (a[3] + b[3]) / 2;
-  return a[3] ?? b[3] ?? impliedSpeed(a, b);
+  return stretchSpeed(a, b);
 }
 
 export interface BandRun {

@@ -94,6 +94,19 @@ export function impliedSpeed(a: TrackPoint, b: TrackPoint): number | null {
   return ruler(a[1]).distance([a[2], a[1]], [b[2], b[1]]) / dt;
 }
 
+/**
+ * Beyond this many seconds between two vertices, the line was simplified between them: the
+ * fixes' own speeds are two instants of a longer stretch, and distance over time is the truth.
+ */
+const SIMPLIFIED_EDGE_S = 30;
+
+/** Speed along the stretch from a to b at fraction f (m/s). */
+export function stretchSpeed(a: TrackPoint, b: TrackPoint, f = 0.5): number | null {
+  const reported = a[3] !== null || b[3] !== null;
+  if (reported && b[0] - a[0] <= SIMPLIFIED_EDGE_S * 1000) return lerp(a[3], b[3], f);
+  return impliedSpeed(a, b) ?? lerp(a[3], b[3], f);
+}
+
 function lerp(a: number | null, b: number | null, f: number): number | null {
   if (a === null) return b;
   if (b === null) return a;
@@ -128,7 +141,7 @@ export function sampleTrack(track: Track, t: number): Sample | null {
     // The drawn line is straight between fixes, so the arrow points along it; parked (no
     // movement) it keeps the reported course.
     heading: moved ?? a[5] ?? b[5],
-    speed: a[3] !== null || b[3] !== null ? lerp(a[3], b[3], f) : impliedSpeed(a, b),
+    speed: stretchSpeed(a, b, f),
     alt: lerp(a[4], b[4], f),
     inGap: false,
   };

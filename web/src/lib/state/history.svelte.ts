@@ -35,9 +35,10 @@ class HistoryState {
   stops = $state.raw<Stop[]>([]);
   summary = $state.raw<SummaryReply | null>(null);
 
-  // What the replay interpolates on: the tracks with the stops pinned in (see pinStops).
-  private readonly replayDetail = $derived(this.detail && pinStops(this.detail, this.stops));
-  private readonly replayOverview = $derived(this.overview && pinStops(this.overview, this.stops));
+  // What the replay interpolates on, the map draws and the chart plots: the tracks with the
+  // stops pinned in (see pinStops).
+  readonly replayDetail = $derived(this.detail && pinStops(this.detail, this.stops));
+  readonly replayOverview = $derived(this.overview && pinStops(this.overview, this.stops));
 
   /** Replay cursor, epoch ms. */
   t = $state(0);
