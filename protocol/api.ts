@@ -71,6 +71,8 @@ export interface AdminDevice {
   deviceId: string;
   createdAt: number;
   hasToken: boolean;
+  /** May report by its identifier alone, without a token (phone apps that cannot send one). */
+  idOnly: boolean;
 }
 
 /** `GET /api/admin/devices` */
@@ -85,6 +87,11 @@ export interface AddDeviceRequest {
 export interface AddDeviceReply {
   deviceId: string;
   token: string;
+}
+
+/** `PATCH /api/admin/devices/:id` body: allow or stop reporting by identifier alone. */
+export interface UpdateDeviceRequest {
+  idOnly: boolean;
 }
 
 /** Which devices a user sees: every device, or the listed ones. */

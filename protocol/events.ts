@@ -40,6 +40,8 @@ export type ErrorCode =
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With `rate_limited`: how long until the device may report again. */
+  retryAfterMs?: number;
 }
 
 export type ReportAck =

@@ -36,7 +36,8 @@ export function checkReport(payload: unknown): CheckedReport | { error: ErrorBod
   }
   const result: CheckedReport = { valid: [], rejected: [] };
   for (let index = 0; index < items.length; index++) {
-    const parsed = positionSchema.safeParse(items[index]);
+    // reportInput: describeIssue tells "is required" (no input) from "wrong type" (some input).
+    const parsed = positionSchema.safeParse(items[index], { reportInput: true });
     if (parsed.success) result.valid.push({ index, position: parsed.data });
     else result.rejected.push({ index, ...describeIssue(parsed.error.issues[0]) });
   }

@@ -1,7 +1,8 @@
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, RequestListener } from "node:http";
 import express from "express";
 import type { Server } from "socket.io";
 import { DEVICE_NAMESPACE, LIVE_NAMESPACE } from "../protocol/index.ts";
+import { WS_PATH } from "../protocol/ws.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { apiRouter } from "./http/api.ts";
@@ -25,6 +26,10 @@ import type { DeviceRegistry } from "./store/device-registry.ts";
 import type { UserStore } from "./store/user-store.ts";
 import type { PositionStore } from "./store/position-store.ts";
 import { allowedOrigins, createSocketServer } from "./socket-server.ts";
+import { ConnectionLimit } from "./http/connection-limit.ts";
+import { osmandHandlers } from "./gateways/osmand.ts";
+import { owntracksHandlers } from "./gateways/owntracks.ts";
+import { attachPlainWebSocket } from "./gateways/plain-ws.ts";
 
 export interface AppDeps {
   store: PositionStore;
@@ -41,6 +46,8 @@ export interface LocusApp {
   io: Server;
   hub: LiveHub;
   committer: GroupCommitter;
+  /** The OsmAnd protocol on every path, for the dedicated `--osmand-port` listener. */
+  osmandListener: RequestListener;
   /** Stop taking reports, commit and ack what is queued, then disconnect everyone. */
   close(): Promise<void>;
 }
@@ -56,7 +63,8 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   const http = express();
   httpServer.on("request", http);
 
-  const io = createSocketServer(httpServer, config);
+  const connections = new ConnectionLimit(config.maxConnectionsPerIp);
+  const io = createSocketServer(httpServer, config, connections);
   const access = new Access(deps.users, clock, config.sessionTtlHours * 3_600_000);
   attachLiveAuth(io.of(LIVE_NAMESPACE) as LiveNamespace, access);
   const initialDevices = store.devices();
@@ -85,11 +93,26 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     logger,
     onStored: hub.onStored,
   });
+  const authenticate = deviceAuthenticator(deps.registry, {
+    openRegistration: config.openRegistration,
+  });
   attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, {
     ingest,
-    authenticate: deviceAuthenticator(deps.registry, { openRegistration: config.openRegistration }),
+    authenticate,
     logger,
   });
+  // Phone apps and plain WebSocket clients: other doors into the same ingest and live hub.
+  const plainWs = attachPlainWebSocket(httpServer, {
+    ingest,
+    authenticate,
+    access,
+    hub,
+    origins: allowedOrigins(config),
+    connections,
+    clock,
+    logger,
+  });
+  const osmand = osmandHandlers({ ingest, authenticate, clock });
 
   http.disable("x-powered-by");
   // Behind a TLS-terminating proxy this makes req.secure true (so session cookies get `Secure`)
@@ -98,6 +121,16 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   http.use(securityHeaders(config.tileUrl), corsHeaders(allowedOrigins(config)));
   // A few sign-in attempts a minute per address and per user name, with a small burst for typos.
   const loginLimiter = new RateLimiter({ rate: 0.1, burst: 5 });
+  // Device gateways sit outside /api (no user session: devices carry their own credentials) and
+  // before the dashboard's catch-all page.
+  http.use("/osmand", ...osmand);
+  http.use("/owntracks", ...owntracksHandlers({ ingest, authenticate }));
+  http.get(WS_PATH, (_req, res) => {
+    res.setHeader("Upgrade", "websocket");
+    res.status(426).json({
+      error: { code: "upgrade_required", message: "this is a WebSocket endpoint" },
+    });
+  });
   http.use("/api/session", sessionRouter({ access, limiter: loginLimiter, clock }));
   http.use(
     "/api/admin",
@@ -113,15 +146,21 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));
   http.use(errorHandler(logger));
 
+  const osmandListener = express();
+  osmandListener.disable("x-powered-by");
+  osmandListener.use(...osmand, errorHandler(logger));
+
   return {
     io,
     hub,
     committer,
+    osmandListener,
     async close() {
       committer.close();
       // Let the acks of that last commit reach their sockets before the sockets go.
       await new Promise((resolve) => setImmediate(resolve));
       hub.close();
+      await plainWs.close();
       await io.close();
     },
   };

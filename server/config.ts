@@ -48,6 +48,8 @@ export interface Config {
   maxImpliedSpeed: number;
   /** Build the dashboard before listening when dist/ is missing or older than web/. */
   buildIfStale: boolean;
+  /** A second port taking the OsmAnd protocol on any path (phone apps' default is 5055); -1: off. */
+  osmandPort: number;
 }
 
 type Kind = "int" | "number" | "string" | "boolean";
@@ -220,6 +222,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "number",
     default: 100,
     min: 0,
+  },
+  {
+    key: "osmandPort",
+    flag: "osmand-port",
+    env: "LOCUS_OSMAND_PORT",
+    kind: "int",
+    default: -1,
+    min: -1,
   },
   {
     key: "buildIfStale",

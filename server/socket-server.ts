@@ -1,7 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import { Server } from "socket.io";
 import type { Config } from "./config.ts";
-import { ConnectionLimit } from "./http/connection-limit.ts";
+import type { ConnectionLimit } from "./http/connection-limit.ts";
 import { originAllowed } from "./http/security.ts";
 
 /** Browser origins allowed besides our own, from `--cors-origins`. */
@@ -15,11 +15,15 @@ export function allowedOrigins(config: Readonly<Config>): string[] {
 /**
  * The socket.io server for devices and dashboards, with the transport-level limits: frame size,
  * browser origin, and connections per client address — all checked before a connection costs
- * anything. Attach express to `httpServer` first (see app.ts).
+ * anything. Attach express to `httpServer` first (see app.ts). `connections` is shared with the
+ * plain WebSocket endpoint, so the per-address cap counts both.
  */
-export function createSocketServer(httpServer: HttpServer, config: Readonly<Config>): Server {
+export function createSocketServer(
+  httpServer: HttpServer,
+  config: Readonly<Config>,
+  connections: ConnectionLimit,
+): Server {
   const origins = allowedOrigins(config);
-  const connections = new ConnectionLimit(config.maxConnectionsPerIp);
   const io = new Server(httpServer, {
     serveClient: false,
     // A full batch (1,000 fixes with attributes) stays well under this; anything larger is abuse.

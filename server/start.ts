@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp, type LocusApp } from "./app.ts";
 import { ensureDashboardBuilt } from "./build-dashboard.ts";
@@ -16,6 +16,8 @@ import { ensureFirstAdmin } from "./access/first-admin.ts";
 export interface RunningLocus {
   url: string;
   port: number;
+  /** The dedicated OsmAnd port, when `--osmand-port` is on. */
+  osmandPort: number | null;
   app: LocusApp;
   /** Device tokens, for the demo to provision its own simulated fleet. */
   registry: DeviceRegistry;
@@ -52,23 +54,51 @@ export async function startLocus(
     version: VERSION,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
+  const port = await listen(httpServer, config.port, config.host);
+  // Phone apps set up for Traccar send to their own port (5055) at any path.
+  let osmandServer: Server | null = null;
+  let osmandPort: number | null = null;
+  if (config.osmandPort >= 0) {
+    osmandServer = createServer(app.osmandListener);
+    try {
+      osmandPort = await listen(osmandServer, config.osmandPort, config.host);
+    } catch (err) {
+      await app.close();
+      db.close();
+      throw err;
+    }
+    logger.info({ port: osmandPort }, "OsmAnd protocol listening");
+  }
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
 
   let closing: Promise<void> | null = null;
   return {
     url: `http://${shownHost}:${port}`,
     port,
+    osmandPort,
     app,
     registry,
     close: () =>
       (closing ??= (async () => {
+        const osmandClosed = osmandServer ? closeServer(osmandServer) : Promise.resolve();
         await app.close();
+        await osmandClosed;
         db.close();
       })()),
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Stop accepting, and end idle keep-alive connections so close() does not wait on them. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }

@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { cpuSeconds, startNode, stop, tryJson, type Json } from "../lib/proc.ts";
+import { join } from "node:path";
+import { cpuSeconds, REPO, startNode, stop, tryJson, type Json } from "../lib/proc.ts";
 
 /** Shared plumbing of the latency, connections and dashboard scenarios. */
 
@@ -43,12 +44,17 @@ export const ADMIN_PASSWORD = "bench-admin-password";
  * without accounts ignores, while an unknown flag would stop it.
  */
 export function startLocus(children: Children, db: string, env: Record<string, string> = {}) {
+  // BENCH_CPU_PROF_DIR: every scenario's Locus writes a CPU profile there when it exits
+  // (summarise one with `node --import tsx bench/lib/profile-summary.ts FILE`).
+  const profile: Record<string, string> = process.env.BENCH_CPU_PROF_DIR
+    ? { NODE_OPTIONS: `--import ${join(REPO, "bench/loadgen/cpu-profile.mjs")}` }
+    : {};
   const limits = ["--rate-limit", "1000000", "--rate-burst", "1000000"];
   const open = ["--open-registration", "--max-connections-per-ip", "0"];
   return children.start(
     "server/main.ts",
     ["--port", "0", "--host", "127.0.0.1", "--db", db, ...limits, ...open],
-    { LOCUS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
+    { LOCUS_ADMIN_PASSWORD: ADMIN_PASSWORD, ...profile, ...env },
   );
 }
 

@@ -22,8 +22,6 @@ const VEHICLES = Number(process.env.BENCH_DASHBOARD_VEHICLES ?? 10_000);
 const MEASURE_MS = 10_000;
 /** File for a CPU profile of the page while measured with vehicles (the empty run overwrites none). */
 const PAGE_PROFILE = process.env.BENCH_PAGE_PROFILE;
-/** Folder for a CPU profile of the server, written when it exits. */
-const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const VIEWPORT = { width: 1280, height: 800 };
 const CHROMIUM_ARGS = [
   ...["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
@@ -184,8 +182,7 @@ export async function dashboard(): Promise<ScenarioResult> {
   let browser: Browser | null = null;
   let sim: ChildProcess | null = null;
   try {
-    const prof = { NODE_OPTIONS: `--import ${join(REPO, "bench/loadgen/cpu-profile.mjs")}` };
-    const server = await startLocus(children, join(dir, "d.db"), CPU_PROF_DIR ? prof : {});
+    const server = await startLocus(children, join(dir, "d.db"));
     const url = urlOf(server);
     const serverPid = server.child.pid!;
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Histogram } from "../loadgen/common.ts";
-import { REPO, rssMb } from "../lib/proc.ts";
+import { rssMb } from "../lib/proc.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import {
   bounded,
@@ -30,8 +30,6 @@ const DEVICE_PROCS = Number(process.env.BENCH_LATENCY_DEVICE_PROCS ?? 2);
 const DASHBOARD_PROCS = Number(process.env.BENCH_LATENCY_DASHBOARD_PROCS ?? 2);
 const WARMUP_MS = 5000;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 15_000);
-/** Set it to a folder to get a CPU profile of each Locus server, written when it exits. */
-const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 
 /** The server holds one fd per socket, and the hard limit here cannot be raised without root. */
 function fdLimit(): number {
@@ -155,10 +153,9 @@ export async function latency(): Promise<ScenarioResult> {
       const runs: Record<string, Run> = {};
       for (const which of ["bare relay", "Locus"] as const) {
         console.log(`  ${label} against ${which}…`);
-        const prof = { NODE_OPTIONS: `--import ${join(REPO, "bench/loadgen/cpu-profile.mjs")}` };
         const server =
           which === "Locus"
-            ? await startLocus(children, join(dir, `l${i}.db`), CPU_PROF_DIR ? prof : {})
+            ? await startLocus(children, join(dir, `l${i}.db`))
             : await children.start("bench/bare-relay.ts", []);
         const cookie = which === "Locus" ? await sessionCookie(urlOf(server)) : undefined;
         runs[which] = await bounded(

@@ -40,16 +40,22 @@ async function simulatorCpu(url: string, vehicles: number) {
       "--vehicles",
       String(vehicles),
       "--duration",
-      "60",
+      String((WARMUP_MS + WINDOW_MS) / 1000),
     ],
-    { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] },
+    { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] },
   );
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise((r) => child.once("exit", r));
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const before = cpuSeconds(child.pid!);
   await new Promise((r) => setTimeout(r, WINDOW_MS));
   const cpu = (cpuSeconds(child.pid!) - before) / (WINDOW_MS / 1000);
-  child.kill("SIGKILL");
-  return cpu;
+  await exited;
+  // Its closing summary: did it keep up, i.e. were ~vehicles fixes a second acknowledged?
+  const acked = Number(/^\s+acked\s+(\d+)/m.exec(output)?.[1] ?? 0);
+  const seconds = Number(/summary after ([\d.]+) s/.exec(output)?.[1] ?? NaN);
+  return { cpu, ackedPerSecond: acked / seconds };
 }
 
 export async function simulator(): Promise<ScenarioResult> {
@@ -57,9 +63,11 @@ export async function simulator(): Promise<ScenarioResult> {
   const figures: Record<string, number | string> = {};
   let per1000 = 0;
   for (const size of SIZES) {
-    const cpu = await simulatorCpu(String(bare.ready.url), size);
-    figures[`${size.toLocaleString("en")} vehicles at 1 Hz: simulator CPU % of one core`] =
-      Math.round(cpu * 100);
+    const { cpu, ackedPerSecond } = await simulatorCpu(String(bare.ready.url), size);
+    const label = `${size.toLocaleString("en")} vehicles at 1 Hz`;
+    figures[`${label}: simulator CPU % of one core`] = Math.round(cpu * 100);
+    figures[`${label}: positions acknowledged per s (whole run, incl. connecting)`] =
+      Math.round(ackedPerSecond);
     figures[`${size.toLocaleString("en")} vehicles: CPU % per 1,000 vehicles`] = Math.round(
       (cpu * 100 * 1000) / size,
     );

@@ -11,6 +11,10 @@ const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
 
   device add ID...     register devices and print a new token for each (shown only once;
                        for an existing device this replaces its token)
+      --allow-id-only         also let them report by identifier alone (phone apps that
+                              cannot send a token: OsmAnd, Traccar Client, GPSLogger, OwnTracks)
+  device allow-id-only ID on|off
+                       allow or stop reporting by identifier alone (registers ID if new)
   device list          list registered devices
   user add NAME        add a user and print a generated password (shown only once)
       --role admin|viewer     (default viewer)
@@ -36,6 +40,7 @@ try {
       json: { type: "boolean", default: false },
       role: { type: "string", default: "viewer" },
       devices: { type: "string", default: "all" },
+      "allow-id-only": { type: "boolean", default: false },
       help: { type: "boolean" },
     },
   });
@@ -62,7 +67,13 @@ if (noun === "device" && verb === "add") {
   }
   // One transaction: a script adding 1,000 devices gets all tokens or none.
   const tokens = db.transaction(() =>
-    Object.fromEntries(ids.map((id) => [id, registry.issueToken(id)])),
+    Object.fromEntries(
+      ids.map((id) => {
+        const token = registry.issueToken(id);
+        if (values["allow-id-only"]) registry.setIdOnly(id, true);
+        return [id, token];
+      }),
+    ),
   )();
   if (values.json) console.log(JSON.stringify(tokens, null, 2));
   else {
@@ -71,13 +82,25 @@ if (noun === "device" && verb === "add") {
       "Store these tokens now: Locus keeps only their hashes and cannot show them again.",
     );
   }
+} else if (noun === "device" && verb === "allow-id-only" && ids.length === 2) {
+  const [id, setting] = ids as [string, string];
+  const check = deviceIdSchema.safeParse(id);
+  if (!check.success) fail(`device id "${id}" ${check.error.issues[0]?.message}`);
+  if (setting !== "on" && setting !== "off") fail("device allow-id-only needs on or off");
+  registry.setIdOnly(id, setting === "on");
+  print(
+    { deviceId: id, idOnly: setting === "on" },
+    setting === "on"
+      ? `${id} may now report by its identifier alone (no token needed)`
+      : `${id} no longer reports by its identifier alone`,
+  );
 } else if (noun === "device" && verb === "list") {
   const devices = registry.list();
   if (values.json) console.log(JSON.stringify(devices, null, 2));
   else
     for (const d of devices)
       console.log(
-        `${d.deviceId}\t${d.hasToken ? "token" : "no token"}\t${new Date(d.createdAt).toISOString()}`,
+        `${d.deviceId}\t${d.hasToken ? "token" : "no token"}${d.idOnly ? ", id-only" : ""}\t${new Date(d.createdAt).toISOString()}`,
       );
 } else if (noun === "user" && verb === "add" && ids.length === 1) {
   const name = ids[0]!;

@@ -14,6 +14,9 @@ import { DuplicateUser, type UserStore } from "../store/user-store.ts";
 import { BadRequest } from "./params.ts";
 
 const addDeviceSchema = z.strictObject({ deviceId: deviceIdSchema });
+const updateDeviceSchema = z.strictObject({
+  idOnly: z.boolean({ error: "must be true or false" }),
+});
 const addUserSchema = z.strictObject({
   name: z.string().regex(/^[\w.@-]{1,64}$/, { error: "must be 1–64 letters, digits, _ . @ -" }),
   role: z.enum(["admin", "viewer"], { error: 'must be "admin" or "viewer"' }),
@@ -24,7 +27,7 @@ const addUserSchema = z.strictObject({
 });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
+  const parsed = schema.safeParse(body, { reportInput: true });
   if (parsed.success) return parsed.data;
   const { field, message } = describeIssue(parsed.error.issues[0]);
   throw new BadRequest(field || "body", message);
@@ -45,6 +48,17 @@ export function adminRouter(deps: { registry: DeviceRegistry; users: UserStore }
     const { deviceId } = parse(addDeviceSchema, req.body);
     const reply: AddDeviceReply = { deviceId, token: registry.issueToken(deviceId) };
     res.status(201).json(reply);
+  });
+
+  // Let a phone app that cannot send a token report by its identifier alone, or stop it.
+  router.patch("/devices/:id", (req, res) => {
+    const id = deviceIdSchema.safeParse(req.params.id);
+    if (!id.success) throw new BadRequest("id", describeIssue(id.error.issues[0]).message);
+    const deviceId = id.data;
+    const { idOnly } = parse(updateDeviceSchema, req.body);
+    registry.setIdOnly(deviceId, idOnly);
+    const reply = registry.list().find((d) => d.deviceId === deviceId);
+    res.json(reply);
   });
 
   router.get("/users", (_req, res) => {

@@ -11,8 +11,10 @@ export type AuthResult =
 export type DeviceAuthenticator = (auth: Partial<DeviceAuth> | undefined) => AuthResult;
 
 /**
- * A device with a token must present it. A device without one is let in only with open
- * registration (for trusted networks), which is off by default.
+ * A device with a token must present it, unless an admin allowed it to report by identifier
+ * alone (phone apps that cannot send a secret); a token that is presented is always checked.
+ * A device without one is let in only with open registration (for trusted networks), which is
+ * off by default.
  */
 export function deviceAuthenticator(
   registry: DeviceRegistry,
@@ -34,6 +36,7 @@ export function deviceAuthenticator(
     }
     switch (registry.verify(deviceId, token)) {
       case "match":
+      case "id_only":
         return { ok: true, deviceId };
       case "mismatch":
         return {

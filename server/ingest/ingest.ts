@@ -47,6 +47,7 @@ export class Ingest {
         error: {
           code: "rate_limited",
           message: `too many reports from this device; retry in ${wait} ms`,
+          retryAfterMs: wait,
         },
       };
     }

@@ -61,4 +61,7 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 5: phone apps (OsmAnd, Traccar Client, OwnTracks…) often cannot send a secret: an admin may let
+  // one device report by its identifier alone. Off by default.
+  `ALTER TABLE devices ADD COLUMN id_only INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -194,6 +194,40 @@ export function storedRows(dbPath: string, deviceId: string): { ts: number; lat:
   }
 }
 
+export interface StoredFix {
+  ts: number;
+  lat: number;
+  lon: number;
+  speed: number | null;
+  course: number | null;
+  alt: number | null;
+  accuracy: number | null;
+  battery: number | null;
+  attributes: Record<string, unknown> | null;
+  flag: string | null;
+}
+
+/** Every column of a device's rows on disk, attributes parsed: what a gateway really stored. */
+export function storedFixes(dbPath: string, deviceId: string): StoredFix[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT p.ts, p.lat, p.lon, p.speed, p.course, p.alt, p.accuracy, p.battery, p.attributes,
+                p.flag
+         FROM positions p JOIN devices d ON d.id = p.device WHERE d.uid = ? ORDER BY p.ts`,
+      )
+      .all(deviceId) as (Omit<StoredFix, "attributes"> & { attributes: string | null })[];
+    return rows.map((r) => ({
+      ...r,
+      attributes:
+        r.attributes === null ? null : (JSON.parse(r.attributes) as StoredFix["attributes"]),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Per-test server and clients with automatic cleanup: `const bed = useTestBed()` at the top of a
  * test file, then `await bed.start()`, `await bed.device("id")`, `bed.dashboard()` in each test.
@@ -228,6 +262,19 @@ export function useTestBed() {
     },
   };
   return bed;
+}
+
+/** `npm run locus -- …` against a server's database file, as an admin runs it; returns stdout. */
+export async function runCli(dbPath: string, ...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    "--import",
+    "tsx",
+    "server/cli/locus.ts",
+    ...args,
+    "--db",
+    dbPath,
+  ]);
+  return stdout;
 }
 
 /** `npm run locus -- device add … --json` as an admin runs it; returns device id → token. */
