@@ -47,7 +47,7 @@ export function onUnauthorized(listener: () => void): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
-interface RequestOptions {
+export interface RequestOptions {
   method?: "GET" | "POST" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
@@ -55,7 +55,7 @@ interface RequestOptions {
   expect401?: boolean;
 }
 
-async function request<T>(url: string, options: RequestOptions = {}): Promise<T> {
+export async function request<T>(url: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(url, {

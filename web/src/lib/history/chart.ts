@@ -1,0 +1,59 @@
+import { stretchSpeed, type Track } from "./track.ts";
+
+/**
+ * Geometry of the speed/altitude chart, kept apart from the canvas so it can be tested: the
+ * time axis maps [from, to] onto the plot's width, and each series is scaled to its own range.
+ */
+
+export interface ChartScale {
+  from: number;
+  to: number;
+  width: number;
+}
+
+export function timeToX(scale: ChartScale, t: number): number {
+  if (scale.to <= scale.from) return 0;
+  return ((t - scale.from) / (scale.to - scale.from)) * scale.width;
+}
+
+export function xToTime(scale: ChartScale, x: number): number {
+  const f = Math.max(0, Math.min(1, x / Math.max(1, scale.width)));
+  return scale.from + f * (scale.to - scale.from);
+}
+
+/** A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, at least `value`. */
+export function niceCeil(value: number): number {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  return 10 * power;
+}
+
+export interface SeriesExtent {
+  maxSpeed: number;
+  minAlt: number | null;
+  maxAlt: number | null;
+}
+
+export function seriesExtent(track: Track): SeriesExtent {
+  let maxSpeed = 0;
+  let minAlt = Infinity;
+  let maxAlt = -Infinity;
+  for (const segment of track.segments) {
+    for (let i = 1; i < segment.length; i++) {
+      const speed = stretchSpeed(segment[i - 1]!, segment[i]!) ?? 0;
+      if (speed > maxSpeed) maxSpeed = speed;
+    }
+    for (const p of segment) {
+      if (p[4] !== null) {
+        if (p[4] < minAlt) minAlt = p[4];
+        if (p[4] > maxAlt) maxAlt = p[4];
+      }
+    }
+  }
+  return {
+    maxSpeed,
+    minAlt: minAlt === Infinity ? null : minAlt,
+    maxAlt: maxAlt === -Infinity ? null : maxAlt,
+  };
+}
