@@ -230,6 +230,8 @@ export async function dashboard(): Promise<ScenarioResult> {
       ),
     ]);
     const shown = await count(page, "vehicle-count");
+    // What the measured page looked like, to be looked at (test-results/ is not committed).
+    await page.screenshot({ path: join(REPO, "test-results", `bench-dashboard-${VEHICLES}.png`) });
 
     const met = moving.fps >= 30 && moving.longestMs <= 100;
     return {

@@ -3,6 +3,7 @@ import type { DeviceStatus } from "../../../../protocol/index.ts";
 import { sampleVehicle, type Fleet, type Vehicle } from "../state/fleet.svelte.ts";
 import { STATUS_COLOR, STATUS_ORDER } from "../status.ts";
 import { OUTLINE_COLOR, selectedVehicle, vehicleLabel, vehicleShape } from "./glyphs.ts";
+import { SpriteBlitter } from "./sprites.ts";
 import { worldToLatLng } from "./projection.ts";
 
 const PANE = "locus-vehicles";
@@ -12,8 +13,8 @@ const HIT_RADIUS = 12;
 const CULL_MARGIN = 16;
 /** Narrowest uncovered strip worth centring a followed vehicle in. */
 const MIN_FREE_PX = 200;
-/** Above this many vehicles in view, arrows are drawn without their white outline. */
-const OUTLINE_MAX_VEHICLES = 1500;
+/** Above this many vehicles in view, glyphs are stamped from pre-rasterised sprites (sprites.ts). */
+const VECTOR_MAX_VEHICLES = 1500;
 const STATUS_INDEX: Readonly<Record<DeviceStatus, number>> = { offline: 0, stopped: 1, moving: 2 };
 
 export interface Insets {
@@ -54,6 +55,7 @@ export class VehicleLayer extends L.Layer {
   private drawn = new Int32Array(0);
   private drawnCount = 0;
   private lastDrawnAttr = -1;
+  private readonly sprites = new SpriteBlitter();
   private selected: Vehicle | null = null;
   private selectedId: string | null = null;
   private hovered: Vehicle | null = null;
@@ -229,6 +231,46 @@ export class VehicleLayer extends L.Layer {
     this.drawn = new Int32Array(size);
   }
 
+  /**
+   * Each status is two fills: a slightly larger white arrow as the outline, then the colour.
+   * Stroking would be simpler, but a software-rasterised canvas (no GPU) takes ~80 ms a frame
+   * to stroke 5,000 arrows.
+   */
+  private fillAll(scale: number): void {
+    const ctx = this.ctx!;
+    const { xs, ys, drawn, drawnCount } = this;
+    const list = this.fleet.list;
+    for (const status of STATUS_ORDER) {
+      const want = STATUS_INDEX[status];
+      for (const outline of [true, false]) {
+        ctx.beginPath();
+        for (let j = 0; j < drawnCount; j++) {
+          const i = drawn[j]!;
+          const v = list[i]!;
+          if (STATUS_INDEX[v.status] === want) vehicleShape(ctx, v, xs[i]!, ys[i]!, scale, outline);
+        }
+        ctx.fillStyle = outline ? OUTLINE_COLOR : STATUS_COLOR[status];
+        ctx.fill();
+      }
+    }
+  }
+
+  /** The crowded case: the same glyphs from sprites, in the same paint order. */
+  private stampAll(scale: number): void {
+    const { xs, ys, drawn, drawnCount, sprites, dpr } = this;
+    const list = this.fleet.list;
+    sprites.begin(this.ctx!, this.canvas!.width, this.canvas!.height, dpr);
+    for (const status of STATUS_ORDER) {
+      const want = STATUS_INDEX[status];
+      for (let j = 0; j < drawnCount; j++) {
+        const i = drawn[j]!;
+        const v = list[i]!;
+        if (STATUS_INDEX[v.status] === want) sprites.stamp(v, xs[i]!, ys[i]!, scale);
+      }
+    }
+    sprites.end(this.ctx!);
+  }
+
   /** Draw one frame; true while any vehicle is still gliding. */
   private draw(now: number): boolean {
     const ctx = this.ctx!;
@@ -264,25 +306,8 @@ export class VehicleLayer extends L.Layer {
 
     // Smaller arrows when zoomed out, where vehicles crowd together.
     const scale = k >= 2 ** 12 ? 1 : 0.75;
-    // Each status is two fills: a slightly larger white arrow as the outline, then the colour.
-    // Stroking would be simpler, but a software-rasterised canvas (no GPU) takes ~80 ms a frame
-    // to stroke 5,000 arrows. In a crowd the outline is dropped too: it doubles the raster work,
-    // and arrows that dense read as a density anyway.
-    const withOutline = count <= OUTLINE_MAX_VEHICLES;
-    for (const status of STATUS_ORDER) {
-      const want = STATUS_INDEX[status];
-      for (let pass = withOutline ? 0 : 1; pass < 2; pass++) {
-        const outline = pass === 0;
-        ctx.beginPath();
-        for (let j = 0; j < count; j++) {
-          const i = drawn[j]!;
-          const v = list[i]!;
-          if (STATUS_INDEX[v.status] === want) vehicleShape(ctx, v, xs[i]!, ys[i]!, scale, outline);
-        }
-        ctx.fillStyle = outline ? OUTLINE_COLOR : STATUS_COLOR[status];
-        ctx.fill();
-      }
-    }
+    if (count > VECTOR_MAX_VEHICLES) this.stampAll(scale);
+    else this.fillAll(scale);
 
     this.selected = this.selectedId ? (this.fleet.get(this.selectedId) ?? null) : null;
     if (this.hovered && this.hovered !== this.selected && this.isDrawn(this.hovered)) {

@@ -17,7 +17,7 @@ const LABEL_FONT =
  */
 export function vehicleShape(
   ctx: CanvasRenderingContext2D,
-  v: Vehicle,
+  v: Pick<Vehicle, "hasCourse" | "course">,
   x: number,
   y: number,
   scale: number,
