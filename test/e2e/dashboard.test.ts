@@ -1,13 +1,11 @@
-import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDashboardBuilt } from "../../server/build-dashboard.ts";
 import { silentLogger } from "../../server/logger.ts";
 import { startFleet } from "../../simulator/fleet.ts";
+import { launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { startTestLocus, type TestLocus } from "../support/locus.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = "test-results";
 const VEHICLES = 6;
 /** The first-run admin's password (config `adminPassword`); the user is named `admin`. */
 const ADMIN_PASSWORD = "test-admin-pass";
@@ -23,26 +21,13 @@ beforeAll(async () => {
   await ensureDashboardBuilt(silentLogger);
   server = await startTestLocus({ tickMs: 100, adminPassword: ADMIN_PASSWORD });
   fleet = startFleet({ url: server.url, vehicles: VEHICLES, intervalMs: 500, seed: 7 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on("console", (message) => {
     if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
   });
   // No internet here: map tiles must fail fast rather than hang the page.
   await page.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
-  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
 afterAll(async () => {

@@ -1,14 +1,13 @@
-import { mkdirSync, readFileSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { readFileSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDashboardBuilt } from "../../server/build-dashboard.ts";
 import { silentLogger } from "../../server/logger.ts";
 import { SPEED_BANDS } from "../../web/src/lib/history/speed-scale.ts";
+import { adminPage, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { drive, metresBetween, positionAt } from "../support/drive.ts";
 import { connectDevice, report, startTestLocus, type TestLocus } from "../support/locus.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = "test-results";
 const DEVICE = "truck-1";
 const MIN = 60_000;
 
@@ -31,7 +30,7 @@ const historyUrl = (extra = "") =>
 let server: TestLocus;
 let browser: Browser;
 let page: Page;
-const cspViolations: string[] = [];
+let cspViolations: string[] = [];
 
 beforeAll(async () => {
   await ensureDashboardBuilt(silentLogger);
@@ -44,31 +43,8 @@ beforeAll(async () => {
   }
   socket.close();
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    acceptDownloads: true,
-  });
-  const [name, value] = server.adminCookie.split("=") as [string, string];
-  await context.addCookies([{ name, value, url: server.url }]);
-  page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
-  });
-  await page.route(/^https?:\/\/(?!127\.0\.0\.1|localhost)/, (route) => route.abort());
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await launchChromium();
+  ({ page, cspViolations } = await adminPage(browser, server, { acceptDownloads: true }));
 });
 
 afterAll(async () => {
