@@ -46,3 +46,24 @@ export function splitAt<T>(points: readonly T[], breakBefore: Uint8Array): T[][]
   }
   return pieces;
 }
+
+/**
+ * The JSON of TrackReply.segments from the JSON array of a range's fixes (`[[ts,…],[ts,…],…]`)
+ * and the times of the fixes that follow a gap: the array is cut before each of those fixes by
+ * text, without parsing it. Inside the array a `[` only ever opens a fix, so `,[ts,` finds
+ * exactly the comma before that fix.
+ */
+export function splitJsonAt(pointsJson: string, gapEnds: readonly number[]): string {
+  if (pointsJson === "[]") return "[]";
+  // pointsJson is "[" E1 "," E2 … "]": a piece is "[" Ei … Ej "]", cut at the comma before a gap.
+  const pieces: string[] = [];
+  let start = 1;
+  for (const ts of gapEnds) {
+    const comma = pointsJson.indexOf(`,[${ts},`, start);
+    if (comma < 0) continue; // the range's first fix: it starts a piece anyway
+    pieces.push(`[${pointsJson.slice(start, comma)}]`);
+    start = comma + 1;
+  }
+  pieces.push(`[${pointsJson.slice(start)}`);
+  return `[${pieces.join(",")}]`;
+}

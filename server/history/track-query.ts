@@ -1,6 +1,6 @@
 import type { TrackPoint } from "../../protocol/history.ts";
 import type { ChunkSummary, TrackStore } from "../store/track-store.ts";
-import { gapFlags, splitAt, type GapRule } from "./gaps.ts";
+import { gapFlags, splitAt, splitJsonAt, type GapRule } from "./gaps.ts";
 import { clipToBox } from "./clip.ts";
 import { metresPerPixel, type Bbox } from "./geo.ts";
 import {
@@ -48,11 +48,15 @@ export interface TrackQuery {
   /** Either a tolerance in metres (0: raw fixes) or a map zoom. */
   detail: { toleranceM: number } | { zoom: number };
   bbox?: Bbox;
+  /** The caller can take raw segments as JSON text (`segmentsJson`), which is much faster. */
+  json?: boolean;
 }
 
 export interface TrackResult {
   toleranceM: number;
+  /** Empty when `segmentsJson` holds them instead. */
   segments: TrackPoint[][];
+  segmentsJson?: string;
   /** What it cost, for the Server-Timing header. */
   timing: { readMs: number; simplifyMs: number; level: number; rowsRead: number };
 }
@@ -64,7 +68,7 @@ export class TrackNotReady extends Error {
   }
 }
 
-type Source = Pick<TrackStore, "chunks" | "raw" | "level" | "firstLat">;
+type Source = Pick<TrackStore, "chunks" | "raw" | "rawJson" | "gapEnds" | "level" | "firstLat">;
 
 /**
  * The track of one device for a view: read the coarsest summary level that is still fine enough
@@ -115,6 +119,21 @@ export function queryTrack(
   while (estimate(level) > budget && level < LEVEL_COUNT - 1) {
     level++;
     tolerance = Math.max(tolerance, 2 * LEVEL_TOLERANCES_M[level]!);
+  }
+
+  // Every raw fix of a range whose levels are up to date, within the cap: SQLite writes the JSON
+  // and the levels say where the gaps are, so no fix becomes a JavaScript value.
+  const clean = runs.every((run) => run.every((c) => !c.dirty && c.counts));
+  if (query.json && level < 0 && !bbox && clean && estimate(level) <= cap) {
+    const gapEnds = source.gapEnds(device, LEVEL_COUNT - 1, from, to);
+    const segmentsJson = splitJsonAt(source.rawJson(device, from, to), gapEnds);
+    const readMs = performance.now() - started;
+    return {
+      toleranceM: 0,
+      segments: [],
+      segmentsJson,
+      timing: { readMs, simplifyMs: 0, level, rowsRead: estimate(level) },
+    };
   }
 
   const read = readRuns(source, rule, { device, from, to, level }, runs, isRawChunk);

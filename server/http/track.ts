@@ -52,6 +52,7 @@ export function trackRouter({ tracks, access, gaps }: TrackRouteDeps): Router {
         // Neither: raw fixes, within the raw cap.
         detail: zoom !== undefined ? { zoom } : { toleranceM: toleranceM ?? 0 },
         ...(bbox ? { bbox } : {}),
+        json: true,
       };
 
       let result;
@@ -71,7 +72,11 @@ export function trackRouter({ tracks, access, gaps }: TrackRouteDeps): Router {
         segments: result.segments,
       };
       const beforeJson = performance.now();
-      const body = JSON.stringify(reply);
+      const body =
+        result.segmentsJson === undefined
+          ? JSON.stringify(reply)
+          : // The same object with the segments SQLite already wrote as JSON (the last key).
+            `${JSON.stringify(reply).slice(0, -"[]}".length)}${result.segmentsJson}}`;
       const { readMs, simplifyMs, level, rowsRead } = result.timing;
       const ms = (n: number) => n.toFixed(1);
       res

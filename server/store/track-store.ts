@@ -72,6 +72,15 @@ type ChunkRow = [
 
 const TRACK_COLUMNS = "ts, lat, lon, speed, alt, course";
 
+/**
+ * Raw fixes of a range as one JSON array, written by SQLite: a day at 1 Hz (86,400 fixes) in a
+ * third of the time it takes to read them into arrays and JSON.stringify them. SQLite writes reals
+ * with 15 significant digits: ~10 nm in a coordinate.
+ */
+const RAW_POINTS_JSON = `
+  SELECT '[' || coalesce(group_concat(json_array(${TRACK_COLUMNS}), ',' ORDER BY ts), '') || ']'
+  FROM positions WHERE device = ? AND ts >= ? AND ts <= ? AND flag IS NULL`;
+
 /** The only place that speaks SQL about level-of-detail tracks (see server/history/levels.ts). */
 export class TrackStore {
   private readonly stmt;
@@ -94,6 +103,13 @@ export class TrackStore {
            WHERE device = ? AND ts < ? AND flag IS NULL ORDER BY ts DESC LIMIT 1`,
         )
         .raw(),
+      rawJson: db.prepare(RAW_POINTS_JSON).pluck(),
+      gapEnds: db
+        .prepare(
+          `SELECT ts FROM track_levels
+           WHERE device = ? AND level = ? AND ts >= ? AND ts <= ? AND brk = 1 ORDER BY ts`,
+        )
+        .pluck(),
       firstLat: db
         .prepare(
           `SELECT lat FROM positions
@@ -163,6 +179,19 @@ export class TrackStore {
   }
 
   /** Plausible raw fixes, oldest first, as track points. */
+  /** `raw()` as JSON text (see RAW_POINTS_JSON). */
+  rawJson(device: number, from: number, to: number): string {
+    return this.stmt.rawJson.get(device, from, to) as string;
+  }
+
+  /**
+   * Times of the fixes in a range that follow a gap, from a level's flags (every level keeps both
+   * ends of every gap). Only for hours whose levels are up to date.
+   */
+  gapEnds(device: number, level: number, from: number, to: number): number[] {
+    return this.stmt.gapEnds.all(device, level, from, to) as number[];
+  }
+
   raw(device: number, from: number, to: number): TrackPoint[] {
     return this.stmt.raw.all(device, from, to) as TrackPoint[];
   }

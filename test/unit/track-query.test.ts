@@ -169,4 +169,39 @@ describe("queryTrack", () => {
     builder.drain();
     expect(query({ zoom: 10 }).segments.length).toBe(2);
   });
+  it("writes raw segments as JSON in SQLite, split where the levels saw gaps, as in code", () => {
+    // Its own device: two hours of the track with a 20-minute hole (a time gap) and one fix
+    // 8 km away (a jump out and back), so four pieces, the far fix alone.
+    const from = T0 + 2 * CHUNK_MS;
+    const to = from + 2 * CHUNK_MS - 1;
+    // Last of these tests: its device's dirty hours would count in the builder tests above.
+    const track = inRange(from, to).filter(
+      (f) => f.ts < from + 1_800_000 || f.ts > from + 3_000_000,
+    );
+    const far = track.length - 100;
+    track[far] = { ...track[far]!, lat: track[far]!.lat + 0.072 };
+    positions.insertBatch(
+      track.map((position) => ({ deviceId: "jumper", position, receivedAt: T0, flag: null })),
+    );
+    const jumper = tracks.deviceKey("jumper")!;
+    builder.drain();
+    const raw = { device: jumper, from, to, detail: { toleranceM: 0 } };
+    const inCode = queryTrack(tracks, rule, raw);
+    const inSql = queryTrack(tracks, rule, { ...raw, json: true });
+    expect(inCode.segmentsJson).toBeUndefined();
+    expect(inSql.segments).toEqual([]);
+    expect(inCode.segments.map((s) => s.length)).toEqual([
+      expect.any(Number),
+      expect.any(Number),
+      1,
+      expect.any(Number),
+    ]);
+    expect(JSON.parse(inSql.segmentsJson!)).toEqual(inCode.segments);
+    // Hours awaiting the builder, or beyond the raw cap, take the general path.
+    const late = { ...track[10]!, ts: track[10]!.ts + 1 };
+    positions.insertBatch([{ deviceId: "jumper", position: late, receivedAt: T0, flag: null }]);
+    expect(queryTrack(tracks, rule, { ...raw, json: true }).segmentsJson).toBeUndefined();
+    const capped = { ...TRACK_LIMITS, maxRawPoints: 100 };
+    expect(queryTrack(tracks, rule, { ...raw, json: true }, capped).segmentsJson).toBeUndefined();
+  });
 });
