@@ -123,6 +123,14 @@ describe("dashboard in Chromium", () => {
       .toContain("e2e-van-1");
     await page.screenshot({ path: `${SCREENSHOTS}/admin-panel.png` });
 
+    // A phone app that cannot send the token may report by id once the admin allows it.
+    const osmand = () =>
+      fetch(`${server.url}/osmand?id=e2e-van-1&lat=52.5&lon=13.4`).then((r) => r.status);
+    expect(await osmand()).toBe(401);
+    const row = page.getByTestId("admin-device-list").locator("li", { hasText: "e2e-van-1" });
+    await row.getByTestId("admin-device-id-only").check();
+    await expect.poll(osmand, { timeout: 5_000 }).toBe(200);
+
     // Escape closes the dialog and nothing else: the selected vehicle stays selected.
     await page.keyboard.press("Escape");
     await panel.waitFor({ state: "detached", timeout: 5_000 });

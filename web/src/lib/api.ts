@@ -3,6 +3,7 @@ import type {
   AddDeviceRequest,
   AddUserReply,
   AddUserRequest,
+  AdminDevice,
   AdminDevicesReply,
   AdminUsersReply,
   ClientConfigReply,
@@ -11,6 +12,7 @@ import type {
   PositionsReply,
   SessionReply,
   SessionUser,
+  UpdateDeviceRequest,
 } from "../../../protocol/api.ts";
 import type { Position } from "../../../protocol/position.ts";
 
@@ -48,7 +50,7 @@ export function onUnauthorized(listener: () => void): () => void {
 }
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
   /** Session calls answer 401 as part of their job (not logged in, wrong password). */
@@ -140,6 +142,14 @@ export function fetchAdminDevices(): Promise<AdminDevicesReply> {
 /** Registers a device, or replaces the token of an existing one. The token is shown only now. */
 export function addDevice(body: AddDeviceRequest): Promise<AddDeviceReply> {
   return request<AddDeviceReply>("/api/admin/devices", { method: "POST", body });
+}
+
+/** Let a device report by its id alone (phone apps that cannot send a token), or stop that. */
+export function updateDevice(deviceId: string, body: UpdateDeviceRequest): Promise<AdminDevice> {
+  return request<AdminDevice>(`/api/admin/devices/${encodeURIComponent(deviceId)}`, {
+    method: "PATCH",
+    body,
+  });
 }
 
 export function fetchAdminUsers(): Promise<AdminUsersReply> {
