@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ErrorBody, RejectedPosition } from "./events.ts";
+import { fastPosition } from "./fast-position.ts";
 import { MAX_BATCH, positionSchema, type Position } from "./position.ts";
 
 export interface CheckedReport {
@@ -36,6 +37,11 @@ export function checkReport(payload: unknown): CheckedReport | { error: ErrorBod
   }
   const result: CheckedReport = { valid: [], rejected: [] };
   for (let index = 0; index < items.length; index++) {
+    const fast = fastPosition(items[index]);
+    if (fast) {
+      result.valid.push({ index, position: fast });
+      continue;
+    }
     // reportInput: without it zod 4 leaves `input` off issues, and describeIssue would call a
     // wrongly typed field ("lon": "13.4") missing.
     const parsed = positionSchema.safeParse(items[index], { reportInput: true });
