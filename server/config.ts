@@ -14,7 +14,7 @@ export interface Config {
   offlineAfterMs: number;
   /** Speed at or above which a device counts as moving (m/s). */
   movingSpeed: number;
-  /** Longest a report waits for its group commit (ms). */
+  /** Least a report waits for its group commit (ms); under load the wait grows with commit cost. */
   commitDelayMs: number;
   /** Rows that trigger a commit at once, without waiting for the delay. */
   commitMaxRows: number;
