@@ -13,7 +13,7 @@ export class ShuttingDownError extends Error {}
 /** Wait at least this many times the previous commit's duration: commits take ≤ 1/4 of the time. */
 const COMMIT_SHARE_INVERSE = 3;
 /** ...but never longer than this, so one slow commit (a WAL checkpoint) cannot stretch acks. */
-const MAX_WAIT_MS = 50;
+const MAX_WAIT_MS = 25;
 
 /**
  * Group commit: reports from all devices are queued and written in one transaction, either when
