@@ -9,7 +9,7 @@ import { TrackMarks, TrackStore } from "../../server/store/track-store.ts";
 import { historyTrack } from "../../simulator/history-track.ts";
 
 /** Bump when the generated data or the schema it needs changes: older cached files are ignored. */
-const VERSION = 2;
+const VERSION = 3;
 const DAY_MS = 86_400_000;
 export const YEAR_DEVICE = "year-car";
 /** Other devices, a few days each, so the year's device is not alone in the table. */

@@ -43,14 +43,14 @@ export class LevelBuilder {
     private readonly options: LevelBuilderOptions = LEVEL_BUILDER_DEFAULTS,
   ) {}
 
-  /** The rules levels depend on; a change rebuilds them all. */
+  /** What levels depend on (v: how they are simplified); a change rebuilds them all. */
   static parameters(rule: GapRule): string {
-    return JSON.stringify({ v: 1, chunkMs: CHUNK_MS, levels: LEVEL_TOLERANCES_M, ...rule });
+    return JSON.stringify({ v: 2, chunkMs: CHUNK_MS, levels: LEVEL_TOLERANCES_M, ...rule });
   }
 
   start(): void {
     if (this.store.resetIfChanged(LevelBuilder.parameters(this.rule))) {
-      this.logger.info("gap rules changed: rebuilding every track level in the background");
+      this.logger.info("track rules changed: rebuilding every track level in the background");
     }
     this.schedule(0);
   }

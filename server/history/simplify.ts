@@ -1,58 +1,86 @@
 import CheapRuler from "cheap-ruler";
-import simplifyJs from "simplify-js";
 import type { TrackPoint } from "../../protocol/history.ts";
 
 /**
- * simplify-js recurses once per split, so a pathological line (laps of a circuit) can recurse as
- * deep as it is long. Simplifying pieces of at most this many fixes bounds the depth; each cut
- * keeps one extra vertex, which is nothing next to the thousands a piece this long keeps anyway.
- */
-const MAX_PIECE = 4096;
-
-interface Projected {
-  x: number;
-  y: number;
-  i: number;
-}
-
-/**
- * Douglas–Peucker (simplify-js, exact variant: no radial pre-pass, whose points could stray up to
- * twice the tolerance) on fixes projected to local metres: degrees are not square away from the
- * equator, so simplifying lat/lon directly would keep twice as many vertices east–west at 60° N.
- * The projection is cheap-ruler's, centred on the piece: within 0.1 % over hundreds of km.
- * Every dropped fix lies within `toleranceM` of the kept line; first and last fixes are kept.
+ * Douglas–Peucker with the synchronised Euclidean distance (SED): a fix is measured not against
+ * the nearest point of the simplified segment, but against where the segment puts the vehicle at
+ * that fix's time (moving evenly between the two kept fixes). So the simplified track is right in
+ * time as well as in shape: a replay along it is never more than `toleranceM` from where the
+ * vehicle really was, a stop on a straight road keeps its ends (time passes, the place does not),
+ * and speeds read off it stay true. Shape-only Douglas–Peucker (e.g. simplify-js) would drop both.
+ * SED is never below the distance to the segment, so the line is also within `toleranceM` in shape.
+ *
+ * Fixes are projected to local metres first (cheap-ruler, centred on each piece of at most
+ * MAX_PIECE fixes, so the projection stays local: within 0.1 % over hundreds of km): degrees are
+ * not square away from the equator. First and last fixes are kept.
  */
 export function simplifyLine<T extends TrackPoint>(points: readonly T[], toleranceM: number): T[] {
   if (points.length <= 2) return points.slice();
   const out: T[] = [];
   for (let start = 0; start < points.length - 1; start += MAX_PIECE - 1) {
-    const end = Math.min(points.length, start + MAX_PIECE);
-    const kept = simplifyPiece(points, start, end, toleranceM);
+    const piece = points.slice(start, Math.min(points.length, start + MAX_PIECE));
+    const kept = simplifyPiece(piece, toleranceM);
     // Pieces share their boundary fix: skip it the second time.
     for (let k = out.length === 0 ? 0 : 1; k < kept.length; k++) out.push(kept[k]!);
   }
   return out;
 }
 
-function simplifyPiece<T extends TrackPoint>(
-  points: readonly T[],
-  start: number,
-  end: number,
-  toleranceM: number,
-): T[] {
-  const mid = points[(start + end) >> 1]!;
+/** Fixes per projection; each cut keeps one extra vertex, nothing next to what a piece keeps. */
+const MAX_PIECE = 4096;
+
+function simplifyPiece<T extends TrackPoint>(points: readonly T[], toleranceM: number): T[] {
+  const n = points.length;
+  if (n <= 2) return points.slice();
+  const { xs, ys } = project(points);
+  const keep = new Uint8Array(n);
+  keep[0] = keep[n - 1] = 1;
+  const limit = toleranceM * toleranceM;
+  const stack: number[] = [0, n - 1];
+  while (stack.length > 0) {
+    const last = stack.pop()!;
+    const first = stack.pop()!;
+    const t0 = points[first]![0];
+    const span = points[last]![0] - t0;
+    const dx = xs[last]! - xs[first]!;
+    const dy = ys[last]! - ys[first]!;
+    let worst = -1;
+    let worstAt = -1;
+    for (let i = first + 1; i < last; i++) {
+      // Where the segment has the vehicle at this fix's time (at its start if no time passes).
+      const f = span > 0 ? (points[i]![0] - t0) / span : 0;
+      const ex = xs[i]! - (xs[first]! + f * dx);
+      const ey = ys[i]! - (ys[first]! + f * dy);
+      const d = ex * ex + ey * ey;
+      if (d > worst) {
+        worst = d;
+        worstAt = i;
+      }
+    }
+    if (worst > limit) {
+      keep[worstAt] = 1;
+      stack.push(first, worstAt, worstAt, last);
+    }
+  }
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) if (keep[i]) out.push(points[i]!);
+  return out;
+}
+
+function project(points: readonly TrackPoint[]): { xs: Float64Array; ys: Float64Array } {
+  const mid = points[points.length >> 1]!;
   const ruler = new CheapRuler(mid[1], "meters");
-  const lat0 = mid[1];
-  const lon0 = mid[2];
-  const projected: Projected[] = new Array<Projected>(end - start);
-  for (let i = start; i < end; i++) {
+  const [, lat0, lon0] = mid;
+  const xs = new Float64Array(points.length);
+  const ys = new Float64Array(points.length);
+  for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
     let dLon = p[2] - lon0;
     // Across the antimeridian the short way round is the real one.
     if (dLon > 180) dLon -= 360;
     else if (dLon < -180) dLon += 360;
-    projected[i - start] = { x: dLon * ruler.kx, y: (p[1] - lat0) * ruler.ky, i };
+    xs[i] = dLon * ruler.kx;
+    ys[i] = (p[1] - lat0) * ruler.ky;
   }
-  const kept = simplifyJs(projected, toleranceM, true) as Projected[];
-  return kept.map((k) => points[k.i]!);
+  return { xs, ys };
 }

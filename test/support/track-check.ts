@@ -24,6 +24,28 @@ export function maxDeviation(
   return worst;
 }
 
+/**
+ * The largest distance (metres) from a raw fix to where the line puts the vehicle at that fix's
+ * time, moving evenly between the vertices around it: what a replay along the line would show.
+ */
+export function maxTimeDeviation(
+  raw: readonly { ts: number; lat: number; lon: number }[],
+  line: readonly TrackPoint[],
+): number {
+  const ruler = new CheapRuler(raw[0]?.lat ?? 0, "meters");
+  let worst = 0;
+  for (const p of raw) {
+    const i = lastAtOrBefore(line, p.ts, (v) => v[0]);
+    if (i < 0) return Infinity;
+    const a = line[i]!;
+    const b = line[Math.min(i + 1, line.length - 1)]!;
+    const f = b[0] > a[0] ? (p.ts - a[0]) / (b[0] - a[0]) : 0;
+    const at: [number, number] = [a[2] + f * (b[2] - a[2]), a[1] + f * (b[1] - a[1])];
+    worst = Math.max(worst, ruler.distance([p.lon, p.lat], at));
+  }
+  return worst;
+}
+
 export const vertexCount = (segments: readonly unknown[][]) =>
   segments.reduce((n, s) => n + s.length, 0);
 

@@ -11,7 +11,7 @@ import {
   levelFor,
 } from "../../server/history/levels.ts";
 import { simplifyLine } from "../../server/history/simplify.ts";
-import { maxDeviation } from "../support/track-check.ts";
+import { maxDeviation, maxTimeDeviation } from "../support/track-check.ts";
 
 const T0 = Date.UTC(2026, 0, 5);
 const rule = { maxGapMs: 300_000, maxJumpM: 5000 };
@@ -66,7 +66,19 @@ describe("gaps", () => {
   });
 });
 
-describe("simplifyLine (Douglas–Peucker in local metres)", () => {
+describe("simplifyLine (Douglas–Peucker, time-synchronised, in local metres)", () => {
+  it("keeps time: a stop on a straight road keeps both ends, a replay stays within tolerance", () => {
+    // 5 min east at 10 m/s, 5 min standing still, 5 min east again: one straight line, which a
+    // shape-only simplification would reduce to its two ends and replay as one slow drive.
+    const x = (i: number) => (i < 300 ? i * 10 : i < 600 ? 3000 : 3000 + (i - 600) * 10);
+    const drive = track(52, 13, (i) => [x(i), 0], 900);
+    const kept = simplifyLine(drive, 5);
+    const keptTimes = kept.map((p) => (p[0] - T0) / 1000);
+    expect(keptTimes).toEqual(expect.arrayContaining([0, 300, 600, 899]));
+    expect(kept.length).toBeLessThanOrEqual(6);
+    expect(maxTimeDeviation(asFixes(drive), kept)).toBeLessThanOrEqual(5 + 1e-6);
+  });
+
   it("keeps the ends and leaves every dropped fix within the tolerance", () => {
     const wiggly = track(52, 13, (i) => [i * 12, 40 * Math.sin(i / 15) + 3 * Math.sin(i)], 3000);
     for (const tolerance of [1, 5, 20, 100]) {
