@@ -11,9 +11,6 @@ import {
 import { collectParams, OSMAND_FIELDS, osmAndFromParams } from "./osmand-params.ts";
 import { TRACCAR_JSON_FIELDS, traccarFromJson } from "./traccar-json.ts";
 
-/** Default port of the OsmAnd protocol in Traccar, which phone apps are set up for. */
-export const OSMAND_DEFAULT_PORT = 5055;
-
 /**
  * The OsmAnd protocol over HTTP (Traccar Client, OsmAnd, GPSLogger and many trackers), GET or POST:
  * parameters in the query string or a form body, or the JSON body of newer Traccar Clients.
