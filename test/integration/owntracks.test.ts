@@ -8,14 +8,9 @@ import {
   useTestBed,
   type TestLocus,
 } from "../support/locus.ts";
+import { basic, nextSeconds } from "../support/http-devices.ts";
 
 const bed = useTestBed();
-
-let secondsCounter = Math.floor(Date.now() / 1000) - 7200;
-const nextSeconds = () => ++secondsCounter;
-
-const basic = (user: string, password: string) =>
-  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 /** A location message as the Android app (2.x) publishes it, numbers as numbers. */
 function androidLocation(tst: number) {
