@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { deviceIdFor, startFleet } from "../../simulator/fleet.ts";
 import { addDevicesWithCli } from "../support/locus.ts";
+import { freePort, spawnServer } from "../support/server-process.ts";
 
 /**
  * Nothing acknowledged is lost, nothing is stored twice: 200 simulated devices stream at 2 Hz while
@@ -29,43 +29,6 @@ afterAll(() => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const between = (min: number, max: number) => min + Math.random() * (max - min);
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "server/main.ts",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--db",
-      dbPath,
-      "--log-level",
-      "warn",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  for (let i = 0; i < 200; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return child;
-    await sleep(50);
-  }
-  throw new Error("server did not come up");
-}
-
 describe("chaos", () => {
   it("stores every generated position exactly once through two SIGKILLs and random link drops", async () => {
     const port = await freePort();
@@ -73,7 +36,7 @@ describe("chaos", () => {
     // Devices are provisioned the way an admin would, so tokens are checked on every reconnect.
     const ids = Array.from({ length: VEHICLES }, (_, i) => deviceIdFor("sim-", i + 1));
     const tokens = await addDevicesWithCli(dbPath, ids);
-    server = await startServer(port);
+    server = await spawnServer({ port, db: dbPath });
 
     const log = createWriteStream(logPath);
     const fleet = startFleet({
@@ -101,7 +64,7 @@ describe("chaos", () => {
       await new Promise((resolve) => server!.once("exit", resolve));
       kills.push(Date.now() - started);
       await sleep(between(300, 1500));
-      server = await startServer(port);
+      server = await spawnServer({ port, db: dbPath });
     }
     await sleep(Math.max(0, started + RUN_MS - Date.now()));
     clearInterval(drops);

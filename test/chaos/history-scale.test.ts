@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import {
   createReadStream,
   createWriteStream,
@@ -7,7 +7,6 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -16,6 +15,7 @@ import type { ImportReply } from "../../protocol/index.ts";
 import { openDatabase } from "../../server/store/database.ts";
 import { PositionStore, type NewPosition } from "../../server/store/position-store.ts";
 import { signIn } from "../support/locus.ts";
+import { freePort, spawnServer } from "../support/server-process.ts";
 
 /**
  * History at scale, against a server in its own process so its resident memory (VmRSS) can be
@@ -36,16 +36,6 @@ let url: string;
 let cookie: string;
 /** The server's stderr, passed through and kept: it must show no warnings. */
 let serverErrors = "";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -97,40 +87,17 @@ beforeAll(async () => {
 
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  server = spawn(
-    process.execPath,
-    [
-      `--max-old-space-size=${HEAP_CAP_MB}`,
-      "--import",
-      "tsx",
-      "server/main.ts",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--db",
-      dbPath,
-      "--log-level",
-      "warn",
-    ],
-    {
-      stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, LOCUS_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    },
-  );
+  server = await spawnServer({
+    port,
+    db: dbPath,
+    nodeArgs: [`--max-old-space-size=${HEAP_CAP_MB}`],
+    env: { LOCUS_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    stderr: "pipe",
+  });
   server.stderr!.on("data", (chunk: Buffer) => {
     serverErrors += chunk.toString();
     process.stderr.write(chunk);
   });
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${url}/api/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (i > 200) throw new Error("server did not come up");
-    await sleep(50);
-  }
   cookie = await signIn(url, "admin", ADMIN_PASSWORD);
 }, 120_000);
 

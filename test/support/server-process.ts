@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A port free on loopback now, for a server that must keep its address across restarts. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * `server/main.ts` in its own process (so it can be SIGKILLed, or its heap capped), resolved once
+ * /api/health answers. Its stderr is inherited unless `stderr: "pipe"`.
+ */
+export async function spawnServer(options: {
+  port: number;
+  db: string;
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+  stderr?: "inherit" | "pipe";
+}): Promise<ChildProcess> {
+  const { port, db, nodeArgs = [], env = {}, stderr = "inherit" } = options;
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      ...["--import", "tsx", "server/main.ts"],
+      ...["--port", String(port), "--host", "127.0.0.1", "--db", db, "--log-level", "warn"],
+    ],
+    { stdio: ["ignore", "ignore", stderr], env: { ...process.env, ...env } },
+  );
+  for (let i = 0; i < 400; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill("SIGKILL");
+  throw new Error("server did not come up");
+}
