@@ -12,6 +12,7 @@ import { dashboardRouter } from "./http/static.ts";
 import { deviceAuthenticator } from "./ingest/device-auth.ts";
 import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
 import { GroupCommitter } from "./ingest/group-commit.ts";
+import type { PositionWriter } from "./store/position-writer.ts";
 import { Ingest } from "./ingest/ingest.ts";
 import { PlausibilityCheck } from "./ingest/plausibility.ts";
 import { RateLimiter } from "./ingest/rate-limit.ts";
@@ -38,6 +39,8 @@ import { attachPlainWebSocket } from "./gateways/plain-ws.ts";
 export interface AppDeps {
   store: PositionStore;
   tracks: TrackStore;
+  /** Where the group committer's transactions are written (a worker thread, normally). */
+  writer: PositionWriter;
   config: Readonly<Config>;
   logger: Logger;
   version: string;
@@ -87,7 +90,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     initialDevices,
   );
   const committer = new GroupCommitter(
-    store,
+    deps.writer,
     { delayMs: config.commitDelayMs, maxRows: config.commitMaxRows },
     logger,
   );
@@ -146,7 +149,10 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     adminRouter({ registry: deps.registry, users: deps.users }),
   );
   const gaps = { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };
-  const levels = new LevelBuilder(deps.tracks, gaps, clock, logger);
+  // Level writes wait for no commit, and the writer's memory of marked hours stays exact.
+  const levels = new LevelBuilder(deps.tracks, gaps, clock, logger, {
+    exclusive: (work) => committer.runExclusive(work),
+  });
   levels.start();
   http.use("/api", trackRouter({ tracks: deps.tracks, access, gaps }));
   http.use(
@@ -171,7 +177,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     levels,
     async close() {
       levels.stop();
-      committer.close();
+      await committer.close();
       // Let the acks of that last commit reach their sockets before the sockets go.
       await new Promise((resolve) => setImmediate(resolve));
       hub.close();

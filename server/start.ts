@@ -10,6 +10,7 @@ import { REPO_ROOT } from "./paths.ts";
 import { openDatabase } from "./store/database.ts";
 import { DeviceRegistry } from "./store/device-registry.ts";
 import { PositionStore } from "./store/position-store.ts";
+import { inlineWriter, WorkerWriter } from "./store/position-writer.ts";
 import { TrackStore } from "./store/track-store.ts";
 import { UserStore } from "./store/user-store.ts";
 import { ensureFirstAdmin } from "./access/first-admin.ts";
@@ -50,6 +51,10 @@ export async function startLocus(
     ...options,
     store,
     tracks: new TrackStore(db, store.trackMarks),
+    writer:
+      config.db === ":memory:"
+        ? inlineWriter(store)
+        : new WorkerWriter({ file: config.db, durability: config.durability }, store, logger),
     registry,
     users,
     config,

@@ -40,15 +40,21 @@ function sqliteBaseline(dir: string): number {
   return rate;
 }
 
+/** Locus's group-commit counters. */
+async function commitStats(url: string): Promise<{ commits: number; rows: number }> {
+  const reply = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5000) });
+  return ((await reply.json()) as { ingest: { commits: number; rows: number } }).ingest;
+}
+
 /** Run devices + dashboards load generators against a server; measure the window. */
-async function drive(url: string, serverPid: number, cookie?: string) {
+async function drive(url: string, serverPid: number, locus?: { cookie: string | undefined }) {
   const windowArgs = ["--duration-ms", String(DURATION_MS), "--warmup-ms", String(WARMUP_MS)];
   const dashboards = await startNode("bench/loadgen/dashboards.ts", [
     "--url",
     url,
     "--dashboards",
     String(DASHBOARDS),
-    ...(cookie ? ["--cookie", cookie] : []),
+    ...(locus?.cookie ? ["--cookie", locus.cookie] : []),
     ...windowArgs,
   ]);
   const devices = await startNode("bench/loadgen/devices.ts", [
@@ -62,17 +68,47 @@ async function drive(url: string, serverPid: number, cookie?: string) {
   ]);
   dashboards.child.stdin!.write("go\n");
   await new Promise((r) => setTimeout(r, WARMUP_MS));
-  const cpuBefore = cpuSeconds(serverPid);
-  const [deviceResult, dashboardResult] = await Promise.all([
+  // CPU % of one core over the measured window, for the server and each load generator, so
+  // the reader can tell who was the bottleneck on the shared cores.
+  const pids = [serverPid, devices.child.pid!, dashboards.child.pid!];
+  const cpuBefore = pids.map(cpuSeconds);
+  const windowDone = new Promise<number[]>((resolve) =>
+    setTimeout(
+      () =>
+        resolve(pids.map((pid, i) => ((cpuSeconds(pid) - cpuBefore[i]!) * 100_000) / DURATION_MS)),
+      DURATION_MS - 100,
+    ),
+  );
+  // (The bare relay answers no plain HTTP, so it has no counters to read.)
+  const commitsBefore = locus ? await commitStats(url) : null;
+  const [deviceResult, dashboardResult, cpu] = await Promise.all([
     lastJson(devices.lines),
     lastJson(dashboards.lines),
-    new Promise((r) => setTimeout(r, DURATION_MS)),
+    windowDone,
   ]);
-  const cpu = (cpuSeconds(serverPid) - cpuBefore) / (DURATION_MS / 1000);
-  return { deviceResult, dashboardResult, cpuPercent: cpu * 100, rss: rssMb(serverPid) };
+  const [server, deviceGen, dashboardGen] = cpu as [number, number, number];
+  const commitsAfter = locus ? await commitStats(url) : null;
+  const commits =
+    commitsBefore && commitsAfter
+      ? {
+          perSecond: (commitsAfter.commits - commitsBefore.commits) / (DURATION_MS / 1000),
+          rowsEach:
+            (commitsAfter.rows - commitsBefore.rows) /
+            Math.max(1, commitsAfter.commits - commitsBefore.commits),
+        }
+      : null;
+  return {
+    deviceResult,
+    dashboardResult,
+    cpu: { server, deviceGen, dashboardGen },
+    rss: rssMb(serverPid),
+    commits,
+  };
 }
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
+const cpuFigures = (c: { server: number; deviceGen: number; dashboardGen: number }) =>
+  [c.server, c.deviceGen, c.dashboardGen].map(Math.round).join(" / ");
 
 export async function ingest(): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), "locus-bench-"));
@@ -86,7 +122,7 @@ export async function ingest(): Promise<ScenarioResult> {
     const children = new Children();
     const locus = await startLocus(children, join(dir, "locus.db"));
     const url = urlOf(locus);
-    const locusRun = await drive(url, locus.child.pid!, await sessionCookie(url));
+    const locusRun = await drive(url, locus.child.pid!, { cookie: await sessionCookie(url) });
     await children.stopAll();
 
     const acked = locusRun.deviceResult.perSecond as number;
@@ -108,13 +144,16 @@ export async function ingest(): Promise<ScenarioResult> {
           locusRun.dashboardResult.messagesPerDashboardPerSecond,
         ),
         "ack p50 / p99 ms": `${locusRun.deviceResult.ackP50} / ${locusRun.deviceResult.ackP99}`,
-        "server CPU % (of one core)": Math.round(locusRun.cpuPercent),
+        "CPU % of one core: server / device load / dashboard load": cpuFigures(locusRun.cpu),
+        "transactions/s, rows each": locusRun.commits
+          ? `${Math.round(locusRun.commits.perSecond)}, ${Math.round(locusRun.commits.rowsEach)}`
+          : "n/a",
         "server RSS MB": Math.round(locusRun.rss),
         errors: locusRun.deviceResult.errors as number,
       },
       baseline: {
         "bare socket.io relay positions/s acknowledged": Math.round(bareAcked),
-        "bare relay server CPU %": Math.round(bareRun.cpuPercent),
+        "bare relay CPU %: server / device load / dashboard load": cpuFigures(bareRun.cpu),
         "bare relay positions/s received per dashboard": Math.round(
           bareRun.dashboardResult.fixesPerDashboardPerSecond,
         ),

@@ -13,6 +13,11 @@ export interface LevelBuilderOptions {
   pauseMs: number;
   /** Poll interval when nothing is due (ms). */
   idleMs: number;
+  /**
+   * Runs each slice of work at a moment when it cannot collide with the storage writer
+   * (GroupCommitter.runExclusive); by default at once.
+   */
+  exclusive: (work: () => void) => void;
 }
 
 export const LEVEL_BUILDER_DEFAULTS: LevelBuilderOptions = {
@@ -20,6 +25,7 @@ export const LEVEL_BUILDER_DEFAULTS: LevelBuilderOptions = {
   sliceMs: 10,
   pauseMs: 20,
   idleMs: 1000,
+  exclusive: (work) => work(),
 };
 
 /**
@@ -34,14 +40,17 @@ export class LevelBuilder {
   private idleWaiters: (() => void)[] = [];
   /** Hours rebuilt and raw fixes read since start, for tests and logs. */
   readonly stats = { chunks: 0, fixes: 0 };
+  private readonly options: LevelBuilderOptions;
 
   constructor(
     private readonly store: TrackStore,
     private readonly rule: GapRule,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly options: LevelBuilderOptions = LEVEL_BUILDER_DEFAULTS,
-  ) {}
+    options: Partial<LevelBuilderOptions> = {},
+  ) {
+    this.options = { ...LEVEL_BUILDER_DEFAULTS, ...options };
+  }
 
   /** What levels depend on (v: how they are simplified); a change rebuilds them all. */
   static parameters(rule: GapRule): string {
@@ -97,15 +106,18 @@ export class LevelBuilder {
 
   private turn(): void {
     this.timer = null;
-    let built = 0;
-    try {
-      built = this.work(this.options.sliceMs);
-    } catch (err) {
-      this.logger.error({ err }, "building track levels failed");
-    }
-    if (built > 0) return this.schedule(this.options.pauseMs);
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-    this.schedule(this.options.idleMs);
+    this.options.exclusive(() => {
+      if (this.stopped) return;
+      let built = 0;
+      try {
+        built = this.work(this.options.sliceMs);
+      } catch (err) {
+        this.logger.error({ err }, "building track levels failed");
+      }
+      if (built > 0) return this.schedule(this.options.pauseMs);
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.schedule(this.options.idleMs);
+    });
   }
 
   /** Rebuild due hours for up to `budgetMs`; returns how many. */

@@ -35,6 +35,42 @@ export type PositionRow = [
 const POSITION_COLUMNS = "ts, lat, lon, speed, course, alt, accuracy, battery, attributes";
 const COLUMN_COUNT = 9;
 
+/**
+ * A batch of new positions as a transferable buffer for the storage worker: per row
+ * [ts, lat, lon, speed, course, alt, accuracy, battery, receivedAt] (NaN for absent), plus the
+ * device ids and the rare flags and attributes by row index. Posting objects instead costs the
+ * main thread a structured clone of every row.
+ */
+export interface PackedPositions {
+  uids: string[];
+  numbers: Float64Array<ArrayBuffer>;
+  flags: [row: number, flag: ImplausibleReason][];
+  attributes: [row: number, json: string][];
+}
+const PACKED_STRIDE = 9;
+
+export function packPositions(rows: readonly NewPosition[]): PackedPositions {
+  const uids = new Array<string>(rows.length);
+  const numbers = new Float64Array(rows.length * PACKED_STRIDE);
+  const packed: PackedPositions = { uids, numbers, flags: [], attributes: [] };
+  for (let i = 0, o = 0; i < rows.length; i++, o += PACKED_STRIDE) {
+    const { deviceId, position: p, receivedAt, flag } = rows[i]!;
+    uids[i] = deviceId;
+    numbers[o] = p.ts;
+    numbers[o + 1] = p.lat;
+    numbers[o + 2] = p.lon;
+    numbers[o + 3] = p.speed ?? NaN;
+    numbers[o + 4] = p.course ?? NaN;
+    numbers[o + 5] = p.alt ?? NaN;
+    numbers[o + 6] = p.accuracy ?? NaN;
+    numbers[o + 7] = p.battery ?? NaN;
+    numbers[o + 8] = receivedAt;
+    if (flag !== null) packed.flags.push([i, flag]);
+    if (p.attributes !== undefined) packed.attributes.push([i, JSON.stringify(p.attributes)]);
+  }
+  return packed;
+}
+
 /** Rebuild the contract's Position from a row, leaving out what the device never sent. */
 export function toPosition(row: PositionRow): Position {
   const [ts, lat, lon, speed, course, alt, accuracy, battery, attributes] = row;
@@ -102,9 +138,22 @@ export class PositionStore {
    * device already had a fix with that `ts`, so it is a duplicate and nothing was written).
    */
   insertBatch(rows: readonly NewPosition[]): boolean[] {
+    return Array.from(this.insertPacked(packPositions(rows)).inserted, (n) => n === 1);
+  }
+
+  /**
+   * `insertBatch` for a batch packed by `packPositions` (the storage worker's input): per row 1 if
+   * stored, 0 if a duplicate, and the keys of devices first seen in this batch.
+   */
+  insertPacked(batch: PackedPositions): {
+    inserted: Uint8Array<ArrayBuffer>;
+    newDevices: [string, number][];
+  } {
     const knownBefore = this.deviceKeys.size;
+    const newDevices: [string, number][] = [];
     try {
-      return this.insertAll(rows);
+      const inserted = this.db.transaction(() => this.insertRows(batch, newDevices))();
+      return { inserted, newDevices };
     } catch (err) {
       // The transaction rolled back, so device keys learnt inside it may not exist: forget them.
       if (this.deviceKeys.size !== knownBefore) this.reloadDeviceKeys();
@@ -113,32 +162,44 @@ export class PositionStore {
     }
   }
 
-  private insertAll(rows: readonly NewPosition[]): boolean[] {
-    return this.db.transaction(() => {
-      const inserted: boolean[] = new Array<boolean>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const { deviceId, position: p, receivedAt, flag } = rows[i]!;
-        const device = this.deviceKey(deviceId, receivedAt);
-        const result = this.stmt.insertPosition.run(
-          device,
-          p.ts,
-          p.lat,
-          p.lon,
-          p.speed ?? null,
-          p.course ?? null,
-          p.alt ?? null,
-          p.accuracy ?? null,
-          p.battery ?? null,
-          p.attributes === undefined ? null : JSON.stringify(p.attributes),
-          receivedAt,
-          flag,
-        );
-        inserted[i] = result.changes === 1;
-        // Implausible fixes are left out of tracks, so they change no level.
-        if (inserted[i] && flag === null) this.trackMarks.mark(device, p.ts);
-      }
-      return inserted;
-    })();
+  private insertRows(
+    batch: PackedPositions,
+    newDevices: [string, number][],
+  ): Uint8Array<ArrayBuffer> {
+    const { uids, numbers } = batch;
+    const flags = new Map(batch.flags);
+    const attributes = new Map(batch.attributes);
+    const inserted = new Uint8Array(uids.length);
+    const orNull = (x: number) => (Number.isNaN(x) ? null : x);
+    for (let i = 0, o = 0; i < uids.length; i++, o += PACKED_STRIDE) {
+      const receivedAt = numbers[o + 8]!;
+      const device = this.deviceKey(uids[i]!, receivedAt, newDevices);
+      const ts = numbers[o]!;
+      const flag = flags.get(i) ?? null;
+      const result = this.stmt.insertPosition.run(
+        device,
+        ts,
+        numbers[o + 1],
+        numbers[o + 2],
+        orNull(numbers[o + 3]!),
+        orNull(numbers[o + 4]!),
+        orNull(numbers[o + 5]!),
+        orNull(numbers[o + 6]!),
+        orNull(numbers[o + 7]!),
+        attributes.get(i) ?? null,
+        receivedAt,
+        flag,
+      );
+      inserted[i] = result.changes;
+      // Implausible fixes are left out of tracks, so they change no level.
+      if (result.changes === 1 && flag === null) this.trackMarks.mark(device, ts);
+    }
+    return inserted;
+  }
+
+  /** Device keys the storage worker assigned (its connection inserted the devices). */
+  learnDevices(devices: readonly [string, number][]): void {
+    for (const [uid, key] of devices) this.deviceKeys.set(uid, key);
   }
 
   hasDevice(deviceId: string): boolean {
@@ -211,12 +272,13 @@ export class PositionStore {
     return result;
   }
 
-  private deviceKey(deviceId: string, now: number): number {
+  private deviceKey(deviceId: string, now: number, learnt: [string, number][]): number {
     let key = this.deviceKeys.get(deviceId);
     if (key === undefined) {
       this.stmt.insertDevice.run(deviceId, now);
       key = this.stmt.deviceKey.get(deviceId) as number;
       this.deviceKeys.set(deviceId, key);
+      learnt.push([deviceId, key]);
     }
     return key;
   }

@@ -36,9 +36,17 @@ export class TrackMarks {
     this.marked.clear();
   }
 
+  /** The hour's mark was cleared (its levels were rebuilt): the next fix in it marks it again. */
   forget(device: number, chunk: number): void {
     this.marked.get(device)?.delete(chunk);
+    this.onForget?.(device, chunk);
   }
+
+  /**
+   * Set when another connection (the storage worker's) stores the fixes: its own TrackMarks must
+   * hear of every cleared mark before it stores the next batch.
+   */
+  onForget: ((device: number, chunk: number) => void) | null = null;
 }
 
 /** What the store knows of one hour of a device before reading it. */

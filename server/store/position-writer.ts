@@ -1,0 +1,121 @@
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../logger.ts";
+import { packPositions, type NewPosition, type PositionStore } from "./position-store.ts";
+import type { WriteReply, WriteRequest, WriterData } from "./position-writer-worker.ts";
+
+/** Where the group committer sends its transactions. */
+export interface PositionWriter {
+  /** Store the rows in one transaction; per row true if new, false if a duplicate. */
+  write(rows: readonly NewPosition[]): Promise<boolean[]>;
+  /** Finish the writes under way, then let go of the database. */
+  close(): Promise<void>;
+}
+
+/** Writes on the calling thread: for an in-memory database, which no other thread can open. */
+export function inlineWriter(store: PositionStore): PositionWriter {
+  return {
+    write: async (rows) => store.insertBatch(rows),
+    close: async () => {},
+  };
+}
+
+const MAX_FAILED_STARTS = 3;
+
+interface Pending {
+  resolve: (inserted: boolean[]) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Writes on a worker thread with its own connection to the same SQLite file, so the main thread
+ * keeps reading sockets, validating and broadcasting while a transaction commits: at full ingest
+ * the inserts and commits were a third of the main thread's time.
+ *
+ * What the two connections share is kept in step by messages: the worker reports the keys of the
+ * devices it created (the main store answers queries with them), and every track mark the main
+ * thread clears (the level builder rebuilt that hour) travels to the worker ahead of the next
+ * batch, so the worker marks the hour again when a fix lands in it. The level builder runs only
+ * while no batch is being written (GroupCommitter.runExclusive), which keeps that order exact.
+ */
+export class WorkerWriter implements PositionWriter {
+  private worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Cleared track marks not yet sent to the worker: device, chunk, device, chunk, … */
+  private forgotten: number[] = [];
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  /** Workers that stopped in a row without storing anything: a broken database, not bad luck. */
+  private failedStarts = 0;
+  private broken: Error | null = null;
+
+  constructor(
+    private readonly data: WriterData,
+    private readonly main: PositionStore,
+    private readonly logger: Logger,
+  ) {
+    main.trackMarks.onForget = (device, chunk) => this.forgotten.push(device, chunk);
+    this.worker = this.spawn();
+  }
+
+  write(rows: readonly NewPosition[]): Promise<boolean[]> {
+    if (this.closing) return Promise.reject(new Error("storage is closing"));
+    if (this.broken) return Promise.reject(this.broken);
+    const batch = packPositions(rows);
+    const request: WriteRequest = { id: this.nextId++, batch, forget: this.forgotten };
+    this.forgotten = [];
+    return new Promise((resolve, reject) => {
+      this.pending.set(request.id, { resolve, reject });
+      this.worker.postMessage(request, [batch.numbers.buffer]);
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closing = true;
+      const worker = this.worker;
+      this.closed = new Promise((resolve) => worker.once("exit", () => resolve()));
+      // Requests are handled in order, so this arrives after every write under way.
+      worker.postMessage({ close: true } satisfies WriteRequest);
+    }
+    return this.closed;
+  }
+
+  private spawn(): Worker {
+    // A worker does not inherit `--import tsx`'s hooks: register them before loading the script.
+    const script = new URL("./position-writer-worker.ts", import.meta.url).href;
+    const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
+    const worker = new Worker(boot, { eval: true, workerData: this.data });
+    worker.on("message", (reply: WriteReply) => this.settle(reply));
+    worker.on("error", (err) => this.logger.error({ err }, "storage worker failed"));
+    worker.on("exit", (code) => {
+      if (this.closing) return;
+      // Nothing it had not stored is lost: those reports are refused and devices resend them.
+      const err = new Error(`storage worker stopped (exit code ${code})`);
+      this.failAll(err);
+      if (++this.failedStarts >= MAX_FAILED_STARTS) {
+        this.broken = err;
+        this.logger.fatal({ code }, "storage worker keeps stopping; refusing reports");
+        return;
+      }
+      this.logger.error({ code }, "storage worker stopped; starting another");
+      this.worker = this.spawn();
+    });
+    return worker;
+  }
+
+  private settle(reply: WriteReply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if ("error" in reply) return waiting.reject(new Error(reply.error));
+    this.failedStarts = 0;
+    this.main.learnDevices(reply.newDevices);
+    waiting.resolve(Array.from(reply.inserted, (n) => n === 1));
+  }
+
+  private failAll(err: Error): void {
+    for (const { reject } of this.pending.values()) reject(err);
+    this.pending.clear();
+  }
+}
