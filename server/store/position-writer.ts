@@ -43,7 +43,7 @@ export class WorkerWriter implements PositionWriter {
   private nextId = 1;
   /** Cleared track marks not yet sent to the worker: device, chunk, device, chunk, … */
   private forgotten: number[] = [];
-  private closing = false;
+  /** Set once close() is called: resolves when the worker has closed its connection and exited. */
   private closed: Promise<void> | null = null;
   /** Workers that stopped in a row without storing anything: a broken database, not bad luck. */
   private failedStarts = 0;
@@ -59,7 +59,7 @@ export class WorkerWriter implements PositionWriter {
   }
 
   write(rows: readonly NewPosition[]): Promise<boolean[]> {
-    if (this.closing) return Promise.reject(new Error("storage is closing"));
+    if (this.closed) return Promise.reject(new Error("storage is closing"));
     if (this.broken) return Promise.reject(this.broken);
     const batch = packPositions(rows);
     const request: WriteRequest = { id: this.nextId++, batch, forget: this.forgotten };
@@ -72,7 +72,6 @@ export class WorkerWriter implements PositionWriter {
 
   close(): Promise<void> {
     if (!this.closed) {
-      this.closing = true;
       const worker = this.worker;
       this.closed = new Promise((resolve) => worker.once("exit", () => resolve()));
       // Requests are handled in order, so this arrives after every write under way.
@@ -89,7 +88,7 @@ export class WorkerWriter implements PositionWriter {
     worker.on("message", (reply: WriteReply) => this.settle(reply));
     worker.on("error", (err) => this.logger.error({ err }, "storage worker failed"));
     worker.on("exit", (code) => {
-      if (this.closing) return;
+      if (this.closed) return;
       // Nothing it had not stored is lost: those reports are refused and devices resend them.
       const err = new Error(`storage worker stopped (exit code ${code})`);
       this.failAll(err);

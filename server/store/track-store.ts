@@ -60,15 +60,8 @@ export interface ChunkSummary {
   counts: number[] | null;
 }
 
-type LevelRow = [
-  ts: number,
-  lat: number,
-  lon: number,
-  speed: number | null,
-  alt: number | null,
-  course: number | null,
-  brk: number,
-];
+/** A stored vertex: the track point and whether the line breaks before it. */
+type LevelRow = [...TrackPoint, brk: number];
 type ChunkRow = [
   chunk: number,
   south: number,
