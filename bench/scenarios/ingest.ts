@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { openDatabase } from "../../server/store/database.ts";
+import { openDatabase, WAL_AUTOCHECKPOINT_PAGES } from "../../server/store/database.ts";
 import { cpuSeconds, lastJson, rssMb, startNode } from "../lib/proc.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { Children, sessionCookie, startLocus, urlOf } from "./common.ts";
@@ -26,7 +26,7 @@ function sqliteBaseline(dir: string): number {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.pragma("wal_autocheckpoint = 10000");
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   const insertDevice = db.prepare("INSERT INTO devices (uid, created_at) VALUES (?, 0)");
   for (let d = 0; d < DEVICES; d++) insertDevice.run(`dev-${d}`);
   const insert = db.prepare(
