@@ -118,3 +118,13 @@ export interface AddUserRequest {
 export interface AddUserReply extends AdminUser {
   password: string;
 }
+
+/** `POST /api/admin/users/:name/password` body: without a password one is generated. */
+export interface ResetPasswordRequest {
+  password?: string;
+}
+/** The new password, shown this once; the user's browser sessions have ended. */
+export interface ResetPasswordReply {
+  name: string;
+  password: string;
+}

@@ -146,7 +146,11 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     "/api/admin",
     requireUser(access),
     requireAdmin,
-    adminRouter({ registry: deps.registry, users: deps.users }),
+    adminRouter({
+      registry: deps.registry,
+      users: deps.users,
+      signOut: (name) => hub.signOut(name),
+    }),
   );
   const gaps = { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };
   // Level writes wait for no commit, and the writer's memory of marked hours stays exact.

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { deviceIdSchema } from "../../protocol/index.ts";
 import { DEFAULT_CONFIG, loadConfig } from "../config.ts";
@@ -7,6 +6,7 @@ import { PositionStore } from "../store/position-store.ts";
 import { importFile, importFormat, progressPrinter } from "./import-file.ts";
 import { openDatabase } from "../store/database.ts";
 import { DeviceRegistry } from "../store/device-registry.ts";
+import { generatePassword } from "../store/secrets.ts";
 import { UserStore } from "../store/user-store.ts";
 
 /** `npm run locus -- <command>`: administration from scripts, against the server's database file. */
@@ -23,6 +23,11 @@ const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
       --role admin|viewer     (default viewer)
       --devices all|ID,ID…   devices a viewer may see (default all)
   user token NAME      print a new API token acting as that user (Authorization: Bearer …)
+  user reset-password NAME
+                       set a generated password and print it (shown only once); the user's
+                       browser sessions end (a dashboard already open keeps its live feed
+                       until it reconnects; the admin page ends it at once)
+  user remove NAME     remove a user with their sessions and API tokens (not the last admin)
   user list            list users
   import DEVICE FILE   import a GPX or GeoJSON track into a device (created if new), with
                        progress; points already stored are skipped, so running it twice is safe
@@ -114,7 +119,7 @@ if (noun === "device" && verb === "add") {
   const role = values.role;
   if (role !== "admin" && role !== "viewer") fail("--role must be admin or viewer");
   const devices = values.devices === "all" ? "all" : values.devices.split(",").filter(Boolean);
-  const password = randomBytes(12).toString("base64url");
+  const password = generatePassword();
   try {
     await users.create({ name, role, devices, password });
   } catch (err) {
@@ -125,6 +130,19 @@ if (noun === "device" && verb === "add") {
   const token = users.createApiToken(ids[0]!);
   if (!token) fail(`no user named "${ids[0]}"`);
   print({ name: ids[0], token }, token);
+} else if (noun === "user" && verb === "reset-password" && ids.length === 1) {
+  const name = ids[0]!;
+  const password = generatePassword();
+  if (!(await users.setPassword(name, password))) fail(`no user named "${name}"`);
+  print({ name, password }, `${name}\tpassword: ${password}`);
+} else if (noun === "user" && verb === "remove" && ids.length === 1) {
+  const name = ids[0]!;
+  const admins = users.list().filter((u) => u.role === "admin");
+  if (admins.length === 1 && admins[0]!.name === name) {
+    fail(`"${name}" is the last admin; add another admin first`);
+  }
+  if (!users.remove(name)) fail(`no user named "${name}"`);
+  print({ name, removed: true }, `${name} removed`);
 } else if (noun === "user" && verb === "list") {
   const list = users.list();
   const lines = list.map(

@@ -60,6 +60,10 @@ export class WsViewer implements LiveSink {
     this.socket.send(encodeBatch(batch), { binary: false });
   }
 
+  end(): void {
+    this.socket.close(WS_CLOSE.unauthorized, "signed out: access withdrawn");
+  }
+
   private lagging(): boolean {
     return this.socket.bufferedAmount > this.limits.lagBytes;
   }

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import express, { Router } from "express";
 import { z } from "zod";
 import {
@@ -7,24 +6,37 @@ import {
   type AddUserReply,
   type AdminDevicesReply,
   type AdminUsersReply,
+  type ResetPasswordReply,
 } from "../../protocol/index.ts";
 import { describeIssue } from "../../protocol/validate.ts";
 import type { DeviceRegistry } from "../store/device-registry.ts";
+import { generatePassword } from "../store/secrets.ts";
 import { DuplicateUser, type UserStore } from "../store/user-store.ts";
+import { NotFound } from "./api.ts";
+import { HttpError } from "./errors.ts";
 import { BadRequest } from "./params.ts";
+import { currentUser } from "./session.ts";
 
 const addDeviceSchema = z.strictObject({ deviceId: deviceIdSchema });
 const updateDeviceSchema = z.strictObject({
   idOnly: z.boolean({ error: "must be true or false" }),
 });
+const userNameSchema = z
+  .string()
+  .regex(/^[\w.@-]{1,64}$/, { error: "must be 1–64 letters, digits, _ . @ -" });
+const passwordSchema = z
+  .string()
+  .min(10, { error: "must be at least 10 characters" })
+  .max(256, { error: "must be at most 256 characters" });
 const addUserSchema = z.strictObject({
-  name: z.string().regex(/^[\w.@-]{1,64}$/, { error: "must be 1–64 letters, digits, _ . @ -" }),
+  name: userNameSchema,
   role: z.enum(["admin", "viewer"], { error: 'must be "admin" or "viewer"' }),
   devices: z.union([z.literal("all"), z.array(deviceIdSchema).max(10_000)], {
     error: 'must be "all" or a list of device ids',
   }),
-  password: z.string().min(10, { error: "must be at least 10 characters" }).max(256).optional(),
+  password: passwordSchema.optional(),
 });
+const resetPasswordSchema = z.strictObject({ password: passwordSchema.optional() });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body, { reportInput: true });
@@ -33,9 +45,25 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new BadRequest(field || "body", message);
 }
 
-/** `/api/admin`: devices and users. Mounted behind requireUser + requireAdmin. */
-export function adminRouter(deps: { registry: DeviceRegistry; users: UserStore }): Router {
-  const { registry, users } = deps;
+/** The `:name` of a user route, or 404 (a name no user can have names no user). */
+function existingUser(users: UserStore, name: string): string {
+  if (!userNameSchema.safeParse(name).success || users.idOf(name) === null) {
+    throw new NotFound(`no user named "${name.slice(0, 64)}"`);
+  }
+  return name;
+}
+
+/**
+ * `/api/admin`: devices and users. Mounted behind requireUser + requireAdmin. `signOut` ends the
+ * named user's live feeds (dashboards, plain WebSocket viewers) when their access is withdrawn:
+ * their HTTP requests fail from the next one, but an open socket would otherwise keep streaming.
+ */
+export function adminRouter(deps: {
+  registry: DeviceRegistry;
+  users: UserStore;
+  signOut: (userName: string) => void;
+}): Router {
+  const { registry, users, signOut } = deps;
   const router = Router();
   router.use(express.json({ limit: "256kb" }));
 
@@ -68,7 +96,7 @@ export function adminRouter(deps: { registry: DeviceRegistry; users: UserStore }
 
   router.post("/users", async (req, res) => {
     const body = parse(addUserSchema, req.body);
-    const password = body.password ?? randomBytes(12).toString("base64url");
+    const password = body.password ?? generatePassword();
     const devices = body.role === "admin" ? "all" : body.devices;
     try {
       await users.create({ ...body, devices, password });
@@ -79,6 +107,27 @@ export function adminRouter(deps: { registry: DeviceRegistry; users: UserStore }
     }
     const reply: AddUserReply = { name: body.name, role: body.role, devices, password };
     res.status(201).json(reply);
+  });
+
+  // Set a new password (or generate one, returned this once); the user's sessions end.
+  router.post("/users/:name/password", async (req, res) => {
+    const name = existingUser(users, req.params.name);
+    const password = parse(resetPasswordSchema, req.body ?? {}).password ?? generatePassword();
+    if (!(await users.setPassword(name, password))) throw new NotFound(`no user named "${name}"`);
+    signOut(name);
+    const reply: ResetPasswordReply = { name, password };
+    res.json(reply);
+  });
+
+  router.delete("/users/:name", (req, res) => {
+    const name = existingUser(users, req.params.name);
+    // Also what keeps at least one admin: the one asking stays.
+    if (name === currentUser(res).name) {
+      throw new HttpError(409, "conflict", "you cannot remove yourself; ask another admin");
+    }
+    users.remove(name);
+    signOut(name);
+    res.status(204).end();
   });
 
   return router;

@@ -41,6 +41,8 @@ export interface LiveSink {
   readonly user: User;
   snapshot(snapshot: LiveSnapshot): void;
   batch(batch: LiveBatch): void;
+  /** The user's access was withdrawn: close the connection. */
+  end(): void;
 }
 
 /** How often devices are checked for going silent; status changes ride the next tick. */
@@ -150,6 +152,17 @@ export class LiveHub {
     this.sinks.add(sink);
     sink.snapshot(this.snapshot(sink.user));
     return () => this.sinks.delete(sink);
+  }
+
+  /**
+   * End every live feed of a user whose access was withdrawn (removed, password reset). A
+   * dashboard's reconnect then fails its handshake and shows the sign-in page.
+   */
+  signOut(userName: string): void {
+    for (const socket of this.nsp.sockets.values()) {
+      if (socket.data.user.name === userName) socket.disconnect(true);
+    }
+    for (const sink of this.sinks) if (sink.user.name === userName) sink.end();
   }
 
   snapshot(user: User): LiveSnapshot {

@@ -9,6 +9,11 @@ export function newSecret(prefix: "lct_" | "lcs_" | "lca_"): string {
   return `${prefix}${randomBytes(32).toString("base64url")}`;
 }
 
+/** A password Locus makes up for a person: 16 URL-safe characters from 96 random bits. */
+export function generatePassword(): string {
+  return randomBytes(12).toString("base64url");
+}
+
 export function hash(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }

@@ -36,6 +36,12 @@ export class UserStore {
         .prepare(`SELECT ${USER_COLUMNS}, u.password_hash FROM users u WHERE u.name = ?`)
         .raw(),
       all: db.prepare(`SELECT ${USER_COLUMNS} FROM users u ORDER BY u.name`).raw(),
+      idByName: db.prepare("SELECT id FROM users WHERE name = ?").pluck(),
+      setPassword: db.prepare("UPDATE users SET password_hash = ? WHERE id = ?"),
+      deleteUser: db.prepare("DELETE FROM users WHERE id = ?"),
+      deleteGrants: db.prepare("DELETE FROM user_devices WHERE user_id = ?"),
+      deleteSessions: db.prepare("DELETE FROM sessions WHERE user_id = ?"),
+      deleteApiTokens: db.prepare("DELETE FROM api_tokens WHERE user_id = ?"),
       insertSession: db.prepare(
         "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
       ),
@@ -84,6 +90,44 @@ export class UserStore {
       }
       if (user.devices !== "all") for (const d of user.devices) this.stmt.grant.run(id, d);
     })();
+  }
+
+  /** The user's key, or null when no user has that name. */
+  idOf(name: string): number | null {
+    return (this.stmt.idByName.get(name) as number | undefined) ?? null;
+  }
+
+  /**
+   * A new password, and every browser session of the user ends (a reset usually means the old one
+   * leaked). API tokens are credentials of their own and stay. False if there is no such user.
+   */
+  async setPassword(name: string, password: string): Promise<boolean> {
+    const passwordHash = await argon2.hash(password, { type: argon2.argon2id });
+    // Looked up after hashing: the user may have been removed meanwhile.
+    const id = this.idOf(name);
+    if (id === null) return false;
+    this.db.transaction(() => {
+      this.stmt.setPassword.run(passwordHash, id);
+      this.stmt.deleteSessions.run(id);
+    })();
+    return true;
+  }
+
+  /** Remove the user with their grants, sessions and API tokens. False if there is no such user. */
+  remove(name: string): boolean {
+    const id = this.idOf(name);
+    if (id === null) return false;
+    this.db.transaction(() => {
+      for (const stmt of [
+        this.stmt.deleteGrants,
+        this.stmt.deleteSessions,
+        this.stmt.deleteApiTokens,
+        this.stmt.deleteUser,
+      ]) {
+        stmt.run(id);
+      }
+    })();
+    return true;
   }
 
   /** The user if the password is right, else null; takes as long either way. */

@@ -137,6 +137,44 @@ describe("dashboard in Chromium", () => {
     expect(await page.getByTestId("details").isVisible()).toBe(true);
   });
 
+  it("lets the admin give a user a new password and remove them", async () => {
+    await page.getByTestId("admin-open").click();
+    await page.getByTestId("admin-tab-users").click();
+    await page.getByTestId("admin-user-name").fill("e2e-viewer");
+    await page.getByTestId("admin-user-add").click();
+    await page.getByTestId("admin-user-password").waitFor({ state: "visible", timeout: 5_000 });
+    const rows = page.getByTestId("admin-user-row");
+    const viewerRow = rows.filter({ hasText: "e2e-viewer" });
+    await viewerRow.waitFor({ state: "visible", timeout: 5_000 });
+    // No actions on the admin's own row: removing yourself could leave no admin at all.
+    const ownRow = rows.filter({ hasText: "you" });
+    expect(await ownRow.textContent()).toMatch(/^admin\b/);
+    expect(await ownRow.getByTestId("admin-user-remove").count()).toBe(0);
+
+    await viewerRow.getByTestId("admin-user-reset").click();
+    const secret = page.getByTestId("admin-user-new-password");
+    await secret.waitFor({ state: "visible", timeout: 5_000 });
+    const password = (await secret.textContent()) ?? "";
+    const signIn = (pw: string) =>
+      fetch(`${server.url}/api/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "e2e-viewer", password: pw }),
+      }).then((r) => r.status);
+    expect(await signIn(password)).toBe(200);
+
+    await viewerRow.getByTestId("admin-user-remove").click();
+    await viewerRow.getByTestId("admin-user-remove-confirm").waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: `${SCREENSHOTS}/admin-users-remove.png` });
+    await viewerRow.getByTestId("admin-user-remove-confirm").click();
+    await expect
+      .poll(() => page.getByTestId("admin-user-row-message").textContent(), { timeout: 5_000 })
+      .toContain("User e2e-viewer removed.");
+    await expect.poll(() => rows.filter({ hasText: "e2e-viewer" }).count()).toBe(0);
+    expect(await signIn(password)).toBe(401);
+    await page.keyboard.press("Escape");
+  });
+
   it("logs out back to the login page", async () => {
     await page.getByTestId("logout").click();
     await page.getByTestId("login-form").waitFor({ state: "visible", timeout: 5_000 });

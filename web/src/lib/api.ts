@@ -13,6 +13,7 @@ import type {
   SessionReply,
   SessionUser,
   UpdateDeviceRequest,
+  ResetPasswordReply,
 } from "../../../protocol/api.ts";
 import type { Position } from "../../../protocol/position.ts";
 
@@ -158,6 +159,19 @@ export function fetchAdminUsers(): Promise<AdminUsersReply> {
 
 export function addUser(body: AddUserRequest): Promise<AddUserReply> {
   return request<AddUserReply>("/api/admin/users", { method: "POST", body });
+}
+
+/** Give a user a new generated password (shown only now); their sessions end. */
+export function resetPassword(name: string): Promise<ResetPasswordReply> {
+  return request<ResetPasswordReply>(`/api/admin/users/${encodeURIComponent(name)}/password`, {
+    method: "POST",
+    body: {},
+  });
+}
+
+/** Remove a user with their sessions and API tokens. */
+export function removeUser(name: string): Promise<void> {
+  return request<void>(`/api/admin/users/${encodeURIComponent(name)}`, { method: "DELETE" });
 }
 
 /** A sentence for the user: the server's own message when there is one. */
