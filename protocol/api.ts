@@ -119,6 +119,9 @@ export interface AddUserReply extends AdminUser {
   password: string;
 }
 
+/** `PATCH /api/admin/users/:name` body: the user's role and grants, replacing the old ones. */
+export type SetAccessRequest = Pick<AddUserRequest, "role" | "devices">;
+
 /** `POST /api/admin/users/:name/password` body: without a password one is generated. */
 export interface ResetPasswordRequest {
   password?: string;

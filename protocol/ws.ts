@@ -19,6 +19,8 @@ export const WS_PATH = "/ws";
 export const WS_CLOSE = {
   /** Authentication failed or never came. */
   unauthorized: 4401,
+  /** The user's role or device grants changed: reconnect for a snapshot under the new ones. */
+  accessChanged: 4403,
   /** A viewer read too slowly and fell too far behind. */
   tooSlow: 4408,
   /** The server is shutting down: reconnect later. */

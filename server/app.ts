@@ -149,7 +149,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     adminRouter({
       registry: deps.registry,
       users: deps.users,
-      signOut: (name) => hub.signOut(name),
+      endFeeds: (name, why) => hub.endFeeds(name, why),
     }),
   );
   const gaps = { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };

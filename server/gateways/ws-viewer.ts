@@ -2,7 +2,7 @@ import { WebSocket } from "ws";
 import type { LiveBatch, LiveSnapshot } from "../../protocol/index.ts";
 import { WS_CLOSE } from "../../protocol/ws.ts";
 import type { Clock } from "../clock.ts";
-import type { LiveSink } from "../live/hub.ts";
+import type { FeedEnd, LiveSink } from "../live/hub.ts";
 import type { User } from "../store/user-store.ts";
 
 export interface ViewerLimits {
@@ -60,8 +60,10 @@ export class WsViewer implements LiveSink {
     this.socket.send(encodeBatch(batch), { binary: false });
   }
 
-  end(): void {
-    this.socket.close(WS_CLOSE.unauthorized, "signed out: access withdrawn");
+  end(why: FeedEnd): void {
+    if (why === "signed_out")
+      this.socket.close(WS_CLOSE.unauthorized, "signed out: access withdrawn");
+    else this.socket.close(WS_CLOSE.accessChanged, "access changed: reconnect");
   }
 
   private lagging(): boolean {

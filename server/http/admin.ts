@@ -4,6 +4,7 @@ import {
   deviceIdSchema,
   type AddDeviceReply,
   type AddUserReply,
+  type AdminUser,
   type AdminDevicesReply,
   type AdminUsersReply,
   type ResetPasswordReply,
@@ -11,6 +12,7 @@ import {
 import { describeIssue } from "../../protocol/validate.ts";
 import type { DeviceRegistry } from "../store/device-registry.ts";
 import { generatePassword } from "../store/secrets.ts";
+import type { FeedEnd } from "../live/hub.ts";
 import { DuplicateUser, type UserStore } from "../store/user-store.ts";
 import { NotFound } from "./api.ts";
 import { HttpError } from "./errors.ts";
@@ -37,6 +39,7 @@ const addUserSchema = z.strictObject({
   password: passwordSchema.optional(),
 });
 const resetPasswordSchema = z.strictObject({ password: passwordSchema.optional() });
+const setAccessSchema = addUserSchema.pick({ role: true, devices: true });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body, { reportInput: true });
@@ -54,16 +57,17 @@ function existingUser(users: UserStore, name: string): string {
 }
 
 /**
- * `/api/admin`: devices and users. Mounted behind requireUser + requireAdmin. `signOut` ends the
- * named user's live feeds (dashboards, plain WebSocket viewers) when their access is withdrawn:
- * their HTTP requests fail from the next one, but an open socket would otherwise keep streaming.
+ * `/api/admin`: devices and users. Mounted behind requireUser + requireAdmin. `endFeeds` ends the
+ * named user's live feeds (dashboards, plain WebSocket viewers) when their access is withdrawn or
+ * changed: HTTP requests follow the change from the next one, but an open socket would otherwise
+ * go on streaming under the old access.
  */
 export function adminRouter(deps: {
   registry: DeviceRegistry;
   users: UserStore;
-  signOut: (userName: string) => void;
+  endFeeds: (userName: string, why: FeedEnd) => void;
 }): Router {
-  const { registry, users, signOut } = deps;
+  const { registry, users, endFeeds } = deps;
   const router = Router();
   router.use(express.json({ limit: "256kb" }));
 
@@ -109,12 +113,27 @@ export function adminRouter(deps: {
     res.status(201).json(reply);
   });
 
+  // Replace the user's role and device grants.
+  router.patch("/users/:name", (req, res) => {
+    const name = existingUser(users, req.params.name);
+    const body = parse(setAccessSchema, req.body);
+    // Also what keeps at least one admin: the one asking stays one.
+    if (name === currentUser(res).name && body.role !== "admin") {
+      throw new HttpError(409, "conflict", "you cannot take away your own admin role");
+    }
+    const devices = body.role === "admin" ? "all" : body.devices;
+    users.setAccess(name, { role: body.role, devices });
+    endFeeds(name, "access_changed");
+    const reply: AdminUser = { name, role: body.role, devices };
+    res.json(reply);
+  });
+
   // Set a new password (or generate one, returned this once); the user's sessions end.
   router.post("/users/:name/password", async (req, res) => {
     const name = existingUser(users, req.params.name);
     const password = parse(resetPasswordSchema, req.body ?? {}).password ?? generatePassword();
     if (!(await users.setPassword(name, password))) throw new NotFound(`no user named "${name}"`);
-    signOut(name);
+    endFeeds(name, "signed_out");
     const reply: ResetPasswordReply = { name, password };
     res.json(reply);
   });
@@ -126,7 +145,7 @@ export function adminRouter(deps: {
       throw new HttpError(409, "conflict", "you cannot remove yourself; ask another admin");
     }
     users.remove(name);
-    signOut(name);
+    endFeeds(name, "signed_out");
     res.status(204).end();
   });
 

@@ -41,9 +41,12 @@ export interface LiveSink {
   readonly user: User;
   snapshot(snapshot: LiveSnapshot): void;
   batch(batch: LiveBatch): void;
-  /** The user's access was withdrawn: close the connection. */
-  end(): void;
+  /** The user's access was withdrawn or changed: close the connection, saying which. */
+  end(why: FeedEnd): void;
 }
+
+/** Why a user's live feeds end early: their access was withdrawn, or it changed. */
+export type FeedEnd = "signed_out" | "access_changed";
 
 /** How often devices are checked for going silent; status changes ride the next tick. */
 const SWEEP_MS = 1000;
@@ -155,14 +158,16 @@ export class LiveHub {
   }
 
   /**
-   * End every live feed of a user whose access was withdrawn (removed, password reset). A
-   * dashboard's reconnect then fails its handshake and shows the sign-in page.
+   * End every live feed of a user whose access was withdrawn (removed, password reset) or changed
+   * (role, grants): each feed holds the user as they were when it connected. A dashboard
+   * reconnects on its own: with its session gone the handshake fails and it shows the sign-in
+   * page; otherwise its fresh snapshot follows the new grants.
    */
-  signOut(userName: string): void {
+  endFeeds(userName: string, why: FeedEnd): void {
     for (const socket of this.nsp.sockets.values()) {
       if (socket.data.user.name === userName) socket.disconnect(true);
     }
-    for (const sink of this.sinks) if (sink.user.name === userName) sink.end();
+    for (const sink of this.sinks) if (sink.user.name === userName) sink.end(why);
   }
 
   snapshot(user: User): LiveSnapshot {

@@ -38,6 +38,7 @@ export class UserStore {
       all: db.prepare(`SELECT ${USER_COLUMNS} FROM users u ORDER BY u.name`).raw(),
       idByName: db.prepare("SELECT id FROM users WHERE name = ?").pluck(),
       setPassword: db.prepare("UPDATE users SET password_hash = ? WHERE id = ?"),
+      setAccess: db.prepare("UPDATE users SET role = ?, all_devices = ? WHERE id = ?"),
       deleteUser: db.prepare("DELETE FROM users WHERE id = ?"),
       deleteGrants: db.prepare("DELETE FROM user_devices WHERE user_id = ?"),
       deleteSessions: db.prepare("DELETE FROM sessions WHERE user_id = ?"),
@@ -68,6 +69,18 @@ export class UserStore {
     return this.stmt.count.get() as number;
   }
 
+  /** Replace a user's role and device grants. False if there is no such user. */
+  setAccess(name: string, access: { role: Role; devices: DeviceGrant }): boolean {
+    const id = this.idOf(name);
+    if (id === null) return false;
+    this.db.transaction(() => {
+      this.stmt.setAccess.run(access.role, this.grantsAll(access) ? 1 : 0, id);
+      this.stmt.deleteGrants.run(id);
+      if (access.devices !== "all") for (const d of access.devices) this.stmt.grant.run(id, d);
+    })();
+    return true;
+  }
+
   async create(user: {
     name: string;
     role: Role;
@@ -78,7 +91,7 @@ export class UserStore {
     this.db.transaction(() => {
       let id: number;
       try {
-        const all = user.role === "admin" || user.devices === "all" ? 1 : 0;
+        const all = this.grantsAll(user) ? 1 : 0;
         id = Number(
           this.stmt.insert.run(user.name, passwordHash, user.role, all, Date.now()).lastInsertRowid,
         );
@@ -181,6 +194,10 @@ export class UserStore {
   apiTokenUser(token: string): User | null {
     const row = this.stmt.apiToken.get(hash(token)) as UserRow | undefined;
     return row ? this.toUser(row) : null;
+  }
+
+  private grantsAll(access: { role: Role; devices: DeviceGrant }): boolean {
+    return access.role === "admin" || access.devices === "all";
   }
 
   private toUser([id, name, role, allDevices]: UserRow): User {

@@ -137,7 +137,7 @@ describe("dashboard in Chromium", () => {
     expect(await page.getByTestId("details").isVisible()).toBe(true);
   });
 
-  it("lets the admin give a user a new password and remove them", async () => {
+  it("lets the admin change a user's access, give them a new password and remove them", async () => {
     await page.getByTestId("admin-open").click();
     await page.getByTestId("admin-tab-users").click();
     await page.getByTestId("admin-user-name").fill("e2e-viewer");
@@ -150,6 +150,20 @@ describe("dashboard in Chromium", () => {
     const ownRow = rows.filter({ hasText: "you" });
     expect(await ownRow.textContent()).toMatch(/^admin\b/);
     expect(await ownRow.getByTestId("admin-user-remove").count()).toBe(0);
+
+    // Narrow the viewer to one vehicle.
+    await viewerRow.getByTestId("admin-user-edit").click();
+    await viewerRow.getByTestId("admin-user-edit-all").uncheck();
+    await viewerRow.getByTestId("admin-user-edit-devices").fill("sim-0001, sim-0002");
+    await page.screenshot({ path: `${SCREENSHOTS}/admin-users-access.png` });
+    await viewerRow.getByTestId("admin-user-edit-save").click();
+    await expect.poll(() => viewerRow.textContent()).toContain("sim-0001, sim-0002");
+    const listed = await page.evaluate(() => fetch("/api/admin/users").then((r) => r.json()));
+    expect(listed.users).toContainEqual({
+      name: "e2e-viewer",
+      role: "viewer",
+      devices: ["sim-0001", "sim-0002"],
+    });
 
     await viewerRow.getByTestId("admin-user-reset").click();
     const secret = page.getByTestId("admin-user-new-password");

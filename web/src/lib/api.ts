@@ -5,6 +5,7 @@ import type {
   AddUserRequest,
   AdminDevice,
   AdminDevicesReply,
+  AdminUser,
   AdminUsersReply,
   ClientConfigReply,
   ErrorReply,
@@ -14,6 +15,7 @@ import type {
   SessionUser,
   UpdateDeviceRequest,
   ResetPasswordReply,
+  SetAccessRequest,
 } from "../../../protocol/api.ts";
 import type { Position } from "../../../protocol/position.ts";
 
@@ -159,6 +161,14 @@ export function fetchAdminUsers(): Promise<AdminUsersReply> {
 
 export function addUser(body: AddUserRequest): Promise<AddUserReply> {
   return request<AddUserReply>("/api/admin/users", { method: "POST", body });
+}
+
+/** Replace a user's role and device grants; their open dashboards reconnect under the new ones. */
+export function setUserAccess(name: string, body: SetAccessRequest): Promise<AdminUser> {
+  return request<AdminUser>(`/api/admin/users/${encodeURIComponent(name)}`, {
+    method: "PATCH",
+    body,
+  });
 }
 
 /** Give a user a new generated password (shown only now); their sessions end. */

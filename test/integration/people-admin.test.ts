@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { WS_CLOSE } from "../../protocol/ws.ts";
 import {
   Dashboard,
+  makePosition,
+  report,
   runCli,
   signIn,
   TEST_ADMIN_PASSWORD,
@@ -10,7 +12,7 @@ import {
 } from "../support/locus.ts";
 import { WsClient, wsUrl } from "../support/ws.ts";
 
-/** Withdrawing access: a new password for someone, or removing them. */
+/** An admin changing someone's access: their grants, a new password, or removing them. */
 const bed = useTestBed();
 
 const login = (username: string, password: string) =>
@@ -28,8 +30,10 @@ const admin = (path: string, method: string, body?: unknown) =>
   });
 
 /** A viewer added through the admin API, signed in, with a dashboard open on the live feed. */
-async function vera(): Promise<{ password: string; cookie: string; dashboard: Dashboard }> {
-  const res = await admin("", "POST", { name: "vera", role: "viewer", devices: "all" });
+async function vera(
+  devices: "all" | string[] = "all",
+): Promise<{ password: string; cookie: string; dashboard: Dashboard }> {
+  const res = await admin("", "POST", { name: "vera", role: "viewer", devices });
   expect(res.status).toBe(201);
   const { password } = (await res.json()) as { password: string };
   const cookie = await signIn(bed.server.url, "vera", password);
@@ -43,6 +47,53 @@ const disconnected = (dashboard: Dashboard) =>
 
 const status = (path: string, headers: Record<string, string>) =>
   fetch(`${bed.server.url}${path}`, { headers }).then((r) => r.status);
+
+describe("changing a user's role and grants", () => {
+  it("applies to REST at once and ends their feeds, which come back under the new grants", async () => {
+    await bed.start();
+    for (const id of ["van-a", "van-b"]) await report(await bed.device(id), makePosition());
+    const { cookie, dashboard } = await vera(["van-a"]);
+    expect(dashboard.snapshots[0]!.devices.map((d) => d.id)).toEqual(["van-a"]);
+    const token = (await runCli(bed.server.dbPath, "user", "token", "vera")).trim();
+    const viewer = bed.track(await WsClient.open(wsUrl(bed.server.url, `?token=${token}`)));
+    await viewer.frame("snapshot");
+    const dropped = disconnected(dashboard);
+
+    const res = await admin("/vera", "PATCH", { role: "viewer", devices: ["van-b"] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ name: "vera", role: "viewer", devices: ["van-b"] });
+
+    const ids = (r: { devices: { id: string }[] }) => r.devices.map((d) => d.id);
+    const rest = await fetch(`${bed.server.url}/api/devices`, { headers: { cookie } });
+    expect(ids(await rest.json())).toEqual(["van-b"]);
+    expect(await dropped).toBe("io server disconnect");
+    expect(await viewer.waitClosed()).toEqual({
+      code: WS_CLOSE.accessChanged,
+      reason: "access changed: reconnect",
+    });
+    // The session still holds: reconnecting (as the dashboard page does) gives the new view.
+    dashboard.socket.connect();
+    await waitFor(() => dashboard.snapshots.length === 2);
+    expect(ids(dashboard.snapshots[1]!)).toEqual(["van-b"]);
+
+    // Made an admin, vera sees everything, whatever list was sent.
+    const promoted = await admin("/vera", "PATCH", { role: "admin", devices: [] });
+    expect(await promoted.json()).toEqual({ name: "vera", role: "admin", devices: "all" });
+  });
+
+  it("refuses to take away your own admin role, and names the field of a bad body", async () => {
+    await bed.start();
+    const self = await admin("/admin", "PATCH", { role: "viewer", devices: "all" });
+    expect(self.status).toBe(409);
+    expect((await self.json()).error.message).toBe("you cannot take away your own admin role");
+    await vera();
+    const bad = await admin("/vera", "PATCH", { role: "viewer", devices: "some" });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toBe('devices: must be "all" or a list of device ids');
+    const missing = await admin("/vera", "PATCH", { devices: "all" });
+    expect((await missing.json()).error.message).toMatch(/^role: /);
+  });
+});
 
 describe("a new password for a user", () => {
   it("ends their sessions and live feed; only the new password signs in", async () => {
