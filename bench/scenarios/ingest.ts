@@ -17,7 +17,7 @@ const WARMUP_MS = 2000;
  * Locus take turns (relay first in odd rounds, Locus first in even ones, so a drift of the machine
  * favours neither) and the headline is the median of the rounds' ratios.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 /** Raw better-sqlite3: the same rows (DEVICES interleaved) in batches of 1,000, same schema. */
 function sqliteBaseline(dir: string): number {
