@@ -3,6 +3,7 @@ import { WS_CLOSE } from "../../protocol/ws.ts";
 import {
   Dashboard,
   makePosition,
+  postLogin,
   report,
   runCli,
   signIn,
@@ -16,11 +17,7 @@ import { WsClient, wsUrl } from "../support/ws.ts";
 const bed = useTestBed();
 
 const login = (username: string, password: string) =>
-  fetch(`${bed.server.url}/api/session`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password }),
-  }).then((r) => r.status);
+  postLogin(bed.server.url, username, password).then((r) => r.status);
 
 const admin = (path: string, method: string, body?: unknown) =>
   bed.server.fetch(`/api/admin/users${path}`, {

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   Dashboard,
   makePosition,
+  postLogin,
   report,
   signIn,
   TEST_ADMIN_PASSWORD,
@@ -14,12 +15,7 @@ import {
 
 const bed = useTestBed();
 
-const login = (username: string, password: string) =>
-  fetch(`${bed.server.url}/api/session`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password }),
-  });
+const login = (username: string, password: string) => postLogin(bed.server.url, username, password);
 
 const anonymous = (path: string) => fetch(`${bed.server.url}${path}`);
 

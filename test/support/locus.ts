@@ -78,12 +78,17 @@ export async function startTestLocus(
 }
 
 /** Sign in through the API as a browser would; returns the `name=value` session cookie. */
-export async function signIn(url: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${url}/api/session`, {
+/** `POST /api/session` as the sign-in form sends it. */
+export function postLogin(url: string, username: string, password: string): Promise<Response> {
+  return fetch(`${url}/api/session`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ username, password }),
   });
+}
+
+export async function signIn(url: string, username: string, password: string): Promise<string> {
+  const res = await postLogin(url, username, password);
   if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status}`);
   return res.headers.get("set-cookie")!.split(";")[0]!;
 }
