@@ -97,6 +97,11 @@ export interface UpdateDeviceRequest {
 /** Which devices a user sees: every device, or the listed ones. */
 export type DeviceGrant = "all" | string[];
 
+/** The devices a role and grant amount to: admins always see every device, whatever was listed. */
+export function effectiveGrant(role: Role, devices: DeviceGrant): DeviceGrant {
+  return role === "admin" ? "all" : devices;
+}
+
 export interface AdminUser {
   name: string;
   role: Role;

@@ -2,6 +2,7 @@ import express, { Router } from "express";
 import { z } from "zod";
 import {
   deviceIdSchema,
+  effectiveGrant,
   type AddDeviceReply,
   type AddUserReply,
   type AdminUser,
@@ -101,13 +102,12 @@ export function adminRouter(deps: {
   router.post("/users", async (req, res) => {
     const body = parse(addUserSchema, req.body);
     const password = body.password ?? generatePassword();
-    const devices = body.role === "admin" ? "all" : body.devices;
+    const devices = effectiveGrant(body.role, body.devices);
     try {
       await users.create({ ...body, devices, password });
     } catch (err) {
-      if (!(err instanceof DuplicateUser)) throw err;
-      res.status(409).json({ error: { code: "conflict", message: err.message } });
-      return;
+      if (err instanceof DuplicateUser) throw new HttpError(409, "conflict", err.message);
+      throw err;
     }
     const reply: AddUserReply = { name: body.name, role: body.role, devices, password };
     res.status(201).json(reply);
@@ -121,7 +121,7 @@ export function adminRouter(deps: {
     if (name === currentUser(res).name && body.role !== "admin") {
       throw new HttpError(409, "conflict", "you cannot take away your own admin role");
     }
-    const devices = body.role === "admin" ? "all" : body.devices;
+    const devices = effectiveGrant(body.role, body.devices);
     users.setAccess(name, { role: body.role, devices });
     endFeeds(name, "access_changed");
     const reply: AdminUser = { name, role: body.role, devices };

@@ -1,5 +1,10 @@
 import argon2 from "argon2";
-import type { AdminUser, DeviceGrant, Role } from "../../protocol/index.ts";
+import {
+  effectiveGrant,
+  type AdminUser,
+  type DeviceGrant,
+  type Role,
+} from "../../protocol/index.ts";
 import type { Db } from "./database.ts";
 import { hash, newSecret } from "./secrets.ts";
 
@@ -73,10 +78,11 @@ export class UserStore {
   setAccess(name: string, access: { role: Role; devices: DeviceGrant }): boolean {
     const id = this.idOf(name);
     if (id === null) return false;
+    const devices = effectiveGrant(access.role, access.devices);
     this.db.transaction(() => {
-      this.stmt.setAccess.run(access.role, this.grantsAll(access) ? 1 : 0, id);
+      this.stmt.setAccess.run(access.role, devices === "all" ? 1 : 0, id);
       this.stmt.deleteGrants.run(id);
-      if (access.devices !== "all") for (const d of access.devices) this.stmt.grant.run(id, d);
+      if (devices !== "all") for (const d of devices) this.stmt.grant.run(id, d);
     })();
     return true;
   }
@@ -88,10 +94,11 @@ export class UserStore {
     password: string;
   }): Promise<void> {
     const passwordHash = await argon2.hash(user.password, { type: argon2.argon2id });
+    const devices = effectiveGrant(user.role, user.devices);
     this.db.transaction(() => {
       let id: number;
       try {
-        const all = this.grantsAll(user) ? 1 : 0;
+        const all = devices === "all" ? 1 : 0;
         id = Number(
           this.stmt.insert.run(user.name, passwordHash, user.role, all, Date.now()).lastInsertRowid,
         );
@@ -101,7 +108,7 @@ export class UserStore {
         }
         throw err;
       }
-      if (user.devices !== "all") for (const d of user.devices) this.stmt.grant.run(id, d);
+      if (devices !== "all") for (const d of devices) this.stmt.grant.run(id, d);
     })();
   }
 
@@ -194,10 +201,6 @@ export class UserStore {
   apiTokenUser(token: string): User | null {
     const row = this.stmt.apiToken.get(hash(token)) as UserRow | undefined;
     return row ? this.toUser(row) : null;
-  }
-
-  private grantsAll(access: { role: Role; devices: DeviceGrant }): boolean {
-    return access.role === "admin" || access.devices === "all";
   }
 
   private toUser([id, name, role, allDevices]: UserRow): User {
