@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
+import { readGpx } from "../formats/gpx.ts";
 import type { Position } from "../protocol/index.ts";
-import { readGpx } from "../server/exchange/import/gpx.ts";
 import {
   createDeviceClient,
   type DeviceClientError,

@@ -1,9 +1,9 @@
 import { createReadStream, statSync } from "node:fs";
 import { extname } from "node:path";
+import { readGeoJson } from "../../formats/geojson.ts";
+import { readGpx } from "../../formats/gpx.ts";
 import type { ImportFormat, ImportReply } from "../../protocol/index.ts";
 import type { Config } from "../config.ts";
-import { readGeoJson } from "../exchange/import/geojson.ts";
-import { readGpx } from "../exchange/import/gpx.ts";
 import { importPoints } from "../exchange/import/importer.ts";
 import type { PositionStore } from "../store/position-store.ts";
 

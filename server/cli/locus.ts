@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
+import { ImportError } from "../../formats/read-point.ts";
 import { deviceIdSchema } from "../../protocol/index.ts";
 import { DEFAULT_CONFIG, loadConfig } from "../config.ts";
-import { ImportError } from "../exchange/import/importer.ts";
 import { PositionStore } from "../store/position-store.ts";
 import { importFile, importFormat, progressPrinter } from "./import-file.ts";
 import { openDatabase } from "../store/database.ts";

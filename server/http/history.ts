@@ -1,5 +1,8 @@
 import type { Readable } from "node:stream";
 import { Router, type Request, type Response } from "express";
+import { readGeoJson } from "../../formats/geojson.ts";
+import { readGpx } from "../../formats/gpx.ts";
+import { ImportError } from "../../formats/read-point.ts";
 import {
   deviceIdSchema,
   type ExportFormat,
@@ -11,9 +14,7 @@ import {
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { EXPORT_FORMATS } from "../exchange/export/index.ts";
-import { readGeoJson } from "../exchange/import/geojson.ts";
-import { readGpx } from "../exchange/import/gpx.ts";
-import { ImportError, importPoints } from "../exchange/import/importer.ts";
+import { importPoints } from "../exchange/import/importer.ts";
 import { TrackAnalysis, thresholdsFrom, type TrackAnalysisResult } from "../history/analysis.ts";
 import type { GroupCommitter } from "../ingest/group-commit.ts";
 import type { DeviceRegistry } from "../store/device-registry.ts";

@@ -1,19 +1,8 @@
+import { ImportError, type ReadPoint } from "../../../formats/read-point.ts";
 import { positionSchema, type ImportReply } from "../../../protocol/index.ts";
 import { describeIssue } from "../../../protocol/validate.ts";
 import { PlausibilityCheck, type PlausibilityRules } from "../../ingest/plausibility.ts";
 import type { NewPosition } from "../../store/position-store.ts";
-
-/** A point read from a file, before validation: where it came from, and its position fields. */
-export interface ReadPoint {
-  /** "line 42" or "features[3]": what a person opens the file at to find it. */
-  at: string;
-  fields: Record<string, unknown>;
-  /** Why the reader already refuses this point (e.g. an unreadable time), if it does. */
-  error?: string;
-}
-
-/** A file that cannot be read any further: malformed, or not what its format promises. */
-export class ImportError extends Error {}
 
 /** Stores rows, answering per row whether it was new (false: a duplicate of a stored fix). */
 export type PositionSink = (rows: NewPosition[]) => Promise<boolean[]> | boolean[];

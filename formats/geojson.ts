@@ -1,5 +1,5 @@
 import { JSONParser } from "@streamparser/json";
-import { ImportError, type ReadPoint } from "./importer.ts";
+import { ImportError, type ReadPoint } from "./read-point.ts";
 import { parseDateTime } from "./time.ts";
 
 type Json = unknown;

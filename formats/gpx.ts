@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagPlain } from "saxes";
-import { ImportError, type ReadPoint } from "./importer.ts";
+import { ImportError, type ReadPoint } from "./read-point.ts";
 import { parseDateTime } from "./time.ts";
 
 /** Elements inside a <trkpt> whose text becomes a reading, by local name (any namespace prefix). */
