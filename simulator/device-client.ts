@@ -1,14 +1,8 @@
-import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
-import {
-  DEVICE_NAMESPACE,
-  MAX_BATCH,
-  type DeviceAuth,
-  type DeviceClientToServer,
-  type DeviceServerToClient,
-  type Position,
-  type ReportAck,
-} from "../protocol/index.ts";
-import { Fifo } from "./fifo.ts";
+import type { ManagerOptions, SocketOptions } from "socket.io-client";
+import { MAX_BATCH, type Position, type ReportAck } from "../protocol/index.ts";
+import { DeliveryQueue } from "./delivery-queue.ts";
+import { DeviceLink } from "./device-link.ts";
+import { Listeners } from "./listeners.ts";
 import { backoff, isReportAck, RETRYABLE } from "./retry.ts";
 
 /**
@@ -120,51 +114,33 @@ export interface DeviceClient {
   close(): void;
 }
 
-interface Entry {
-  position: Position;
-  /** Date.now() at push, for maxWaitMs. */
-  pushedAt: number;
-  sends: number;
-}
-
 export function createDeviceClient(options: DeviceClientOptions): DeviceClient {
   return new SocketDeviceClient(options);
 }
 
+/**
+ * Paces delivery: what to send and when (delivery-queue.ts keeps the positions, device-link.ts
+ * the connection), what each answer means, and when to try again.
+ */
 class SocketDeviceClient implements DeviceClient {
   readonly deviceId: string;
-  readonly #socket: Socket<DeviceServerToClient, DeviceClientToServer>;
-  readonly #maxBuffered: number;
   readonly #maxBatch: number;
   readonly #ackTimeoutMs: number;
-  readonly #queue = new Fifo<Entry>();
-  #inFlight: Entry[] | null = null;
+  readonly #delivery: DeliveryQueue;
+  readonly #link: DeviceLink;
   /** Identifies the batch in flight, so an answer to an abandoned one is ignored. */
   #sendSeq = 0;
-  /** Consecutive failed sends and failed connects, each for its own backoff. */
+  /** Consecutive failed sends, for the retry backoff. */
   #sendFailures = 0;
-  #connectFailures = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  #overflowing = false;
   #closed = false;
   readonly #flushWaiters = new Set<(drained: boolean) => void>();
-  readonly #listeners = new Map<keyof DeviceClientEvents, Set<(...args: never[]) => void>>();
-  readonly #counts = {
-    pushed: 0,
-    sent: 0,
-    resent: 0,
-    acked: 0,
-    accepted: 0,
-    duplicates: 0,
-    rejected: 0,
-    dropped: 0,
-    errors: 0,
-    maxWaitMs: 0,
-  };
+  readonly #listeners = new Listeners<DeviceClientEvents>();
+  /** What the server answered, in positions, and every kind of trouble. */
+  readonly #answers = { accepted: 0, duplicates: 0, rejected: 0, errors: 0 };
 
   constructor(options: DeviceClientOptions) {
-    const { url, deviceId, token, ioOptions } = options;
+    const { deviceId } = options;
     const { maxBuffered = 10_000, maxBatch = 500, ackTimeoutMs = 10_000 } = options;
     if (!Number.isInteger(maxBuffered) || maxBuffered < 1) {
       throw new RangeError("maxBuffered must be a whole number ≥ 1");
@@ -174,41 +150,37 @@ class SocketDeviceClient implements DeviceClient {
     }
     if (!(ackTimeoutMs > 0)) throw new RangeError("ackTimeoutMs must be positive");
     this.deviceId = deviceId;
-    this.#maxBuffered = maxBuffered;
     this.#maxBatch = maxBatch;
     this.#ackTimeoutMs = ackTimeoutMs;
-    const auth: DeviceAuth = token === undefined ? { deviceId } : { deviceId, token };
-    this.#socket = io(url.replace(/\/+$/, "") + DEVICE_NAMESPACE, {
-      transports: ["websocket"],
-      // One connection per device, even when many devices share a process.
-      forceNew: true,
-      ...ioOptions,
-      auth,
+    this.#delivery = new DeliveryQueue(maxBuffered, () =>
+      this.#listeners.emit(
+        "warning",
+        `device ${deviceId}: buffer full (${maxBuffered} positions), dropping the oldest`,
+      ),
+    );
+    this.#link = new DeviceLink(options, {
+      connect: () => this.#onConnect(),
+      disconnect: (reason) => this.#onDisconnect(reason),
+      connectError: (code, message) => {
+        this.#answers.errors++;
+        this.#listeners.emit("error", new DeviceClientError(code, message, true));
+      },
     });
-    this.#socket.on("connect", () => this.#onConnect());
-    this.#socket.on("disconnect", (reason) => this.#onDisconnect(reason));
-    this.#socket.on("connect_error", (err) => this.#onConnectError(err));
   }
 
   get stats(): DeviceClientStats {
-    return {
-      ...this.#counts,
-      buffered: this.#queue.length,
-      inFlight: this.#inFlight?.length ?? 0,
-      connected: this.#socket.connected,
-    };
+    const { counts, buffered, inFlight } = this.#delivery;
+    return { ...counts, ...this.#answers, buffered, inFlight, connected: this.#link.connected };
   }
 
   push(position: Position): void {
     if (this.#closed) throw new Error(`device client ${this.deviceId} is closed`);
-    this.#counts.pushed++;
-    this.#queue.push({ position, pushedAt: Date.now(), sends: 0 });
-    this.#enforceBound();
+    this.#delivery.push(position);
     this.#pump();
   }
 
   flush(timeoutMs = 10_000): Promise<boolean> {
-    if (this.#idle()) return Promise.resolve(true);
+    if (this.#delivery.idle) return Promise.resolve(true);
     if (this.#closed) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (drained: boolean) => {
@@ -222,176 +194,85 @@ class SocketDeviceClient implements DeviceClient {
   }
 
   on<E extends keyof DeviceClientEvents>(event: E, listener: DeviceClientEvents[E]): () => void {
-    let set = this.#listeners.get(event);
-    if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.#listeners.on(event, listener);
   }
 
   interrupt(): void {
-    this.#socket.io.engine?.close();
+    this.#link.interrupt();
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearTimers();
-    this.#socket.disconnect();
-    this.#socket.removeAllListeners();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#link.close();
     for (const done of [...this.#flushWaiters]) done(false);
   }
 
   /** Send the next batch if connected, nothing is in flight and no retry is pending. */
   #pump(): void {
-    if (this.#closed || this.#inFlight || this.#retryTimer || this.#queue.length === 0) return;
-    if (!this.#socket.connected) return;
-    const batch = this.#queue.take(this.#maxBatch);
-    const positions: Position[] = [];
-    for (const entry of batch) {
-      if (entry.sends++ > 0) this.#counts.resent++;
-      positions.push(entry.position);
-    }
-    this.#inFlight = batch;
-    this.#counts.sent += batch.length;
+    if (this.#closed || this.#retryTimer || !this.#link.connected) return;
+    const positions = this.#delivery.send(this.#maxBatch);
+    if (!positions) return;
     const seq = ++this.#sendSeq;
-    this.#socket
-      .timeout(this.#ackTimeoutMs)
-      .emit("position:report", positions, (err, ack) => this.#onAck(seq, err, ack));
+    this.#link.report(positions, this.#ackTimeoutMs, (err, ack) => this.#onAck(seq, err, ack));
   }
 
   #onAck(seq: number, err: Error | null, ack: ReportAck): void {
     // A batch abandoned on disconnect (or after close) was already put back; ignore its answer.
-    if (seq !== this.#sendSeq || !this.#inFlight) return;
-    const batch = this.#inFlight;
-    this.#inFlight = null;
+    if (seq !== this.#sendSeq || this.#delivery.inFlight === 0) return;
     if (err) {
-      this.#retryLater(batch, new DeviceClientError("ack_timeout", "no ack in time", true));
+      this.#retryLater(new DeviceClientError("ack_timeout", "no ack in time", true));
     } else if (!isReportAck(ack)) {
       // Not a Locus server, or a broken one: keep the positions and try again later.
-      this.#retryLater(batch, new DeviceClientError("invalid_ack", "malformed ack", true));
+      this.#retryLater(new DeviceClientError("invalid_ack", "malformed ack", true));
     } else if (ack.ok) {
       this.#sendFailures = 0;
-      this.#counts.accepted += ack.accepted;
-      this.#counts.duplicates += ack.duplicates;
-      this.#counts.rejected += ack.rejected.length;
-      this.#settle(batch);
+      this.#answers.accepted += ack.accepted;
+      this.#answers.duplicates += ack.duplicates;
+      this.#answers.rejected += ack.rejected.length;
+      this.#settle();
     } else if (RETRYABLE.has(ack.error.code)) {
-      this.#retryLater(batch, new DeviceClientError(ack.error.code, ack.error.message, true));
+      this.#retryLater(new DeviceClientError(ack.error.code, ack.error.message, true));
     } else {
       // The batch itself is unacceptable; sending it again would only fail again.
-      this.#counts.errors++;
-      this.#counts.rejected += batch.length;
-      this.#settle(batch);
-      this.#emit("error", new DeviceClientError(ack.error.code, ack.error.message, false));
+      this.#answers.errors++;
+      this.#answers.rejected += this.#delivery.inFlight;
+      this.#settle();
+      this.#listeners.emit(
+        "error",
+        new DeviceClientError(ack.error.code, ack.error.message, false),
+      );
     }
   }
 
-  #settle(batch: Entry[]): void {
-    this.#counts.acked += batch.length;
-    // FIFO: the first position of the batch has waited longest.
-    const waited = Date.now() - batch[0]!.pushedAt;
-    if (waited > this.#counts.maxWaitMs) this.#counts.maxWaitMs = waited;
+  #settle(): void {
+    this.#delivery.settle();
     this.#pump();
-    this.#checkDrained();
+    if (this.#delivery.idle) for (const done of [...this.#flushWaiters]) done(true);
   }
 
-  #retryLater(batch: Entry[], error: DeviceClientError): void {
-    this.#counts.errors++;
-    this.#requeue(batch);
+  #retryLater(error: DeviceClientError): void {
+    this.#answers.errors++;
+    this.#delivery.putBack();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       this.#pump();
     }, backoff(++this.#sendFailures));
-    this.#emit("error", error);
-  }
-
-  /** Put an unacknowledged batch back at the front, so order survives the resend. */
-  #requeue(batch: Entry[]): void {
-    this.#queue.unshiftAll(batch);
-    this.#enforceBound();
-  }
-
-  #enforceBound(): void {
-    while (this.#queue.length > this.#maxBuffered) {
-      this.#queue.shift();
-      this.#counts.dropped++;
-      if (!this.#overflowing) {
-        this.#overflowing = true;
-        this.#emit(
-          "warning",
-          `device ${this.deviceId}: buffer full (${this.#maxBuffered} positions), dropping the oldest`,
-        );
-      }
-    }
+    this.#listeners.emit("error", error);
   }
 
   #onConnect(): void {
-    this.#connectFailures = 0;
-    this.#emit("connect");
+    this.#listeners.emit("connect");
     this.#pump();
   }
 
   #onDisconnect(reason: string): void {
-    // A report emitted just as the connection died may sit in socket.io's own buffer, which it
-    // would send on reconnect on top of our resend. Ours is the one that keeps the order.
-    this.#socket.sendBuffer = [];
-    if (this.#inFlight) {
+    if (this.#delivery.inFlight > 0) {
       this.#sendSeq++; // its ack, if any, can no longer arrive
-      this.#requeue(this.#inFlight);
-      this.#inFlight = null;
+      this.#delivery.putBack();
     }
-    // socket.io reconnects by itself except when the server closed the socket on purpose
-    // (e.g. a restart); a device should come back then too, just not in a tight loop.
-    if (reason === "io server disconnect" && !this.#closed) this.#reconnectLater();
-    this.#emit("disconnect", reason);
-  }
-
-  #onConnectError(err: Error & { data?: { code?: string; message?: string } }): void {
-    this.#counts.errors++;
-    // Refused by the server's handshake check: socket.io gives up, so retry ourselves, slowly.
-    const refused = !this.#socket.active;
-    if (refused) this.#reconnectLater();
-    const message = err.data?.message ?? err.message;
-    this.#emit("error", new DeviceClientError(err.data?.code ?? "connect_error", message, true));
-  }
-
-  #reconnectLater(): void {
-    if (this.#reconnectTimer || this.#closed) return;
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      if (!this.#closed && !this.#socket.connected) this.#socket.connect();
-    }, backoff(++this.#connectFailures));
-  }
-
-  #idle(): boolean {
-    return this.#queue.length === 0 && !this.#inFlight;
-  }
-
-  #checkDrained(): void {
-    if (!this.#idle()) return;
-    this.#overflowing = false;
-    for (const done of [...this.#flushWaiters]) done(true);
-  }
-
-  #clearTimers(): void {
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    this.#retryTimer = this.#reconnectTimer = null;
-  }
-
-  #emit<E extends keyof DeviceClientEvents>(
-    event: E,
-    ...args: Parameters<DeviceClientEvents[E]>
-  ): void {
-    for (const listener of this.#listeners.get(event) ?? []) {
-      try {
-        (listener as (...a: Parameters<DeviceClientEvents[E]>) => void)(...args);
-      } catch (err) {
-        // A throwing listener must not leave the client half-updated; report it like Node would.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    this.#listeners.emit("disconnect", reason);
   }
 }
