@@ -1,6 +1,8 @@
 import type { Position } from "../protocol/index.ts";
 import { Random, STREAM } from "./random.ts";
+import { chooseNextEdge, turnSpeed } from "./route-choice.ts";
 import { normalizeDegrees, type StreetEdge, type StreetNetwork } from "./streets.ts";
+import { Tracker } from "./tracker.ts";
 
 /**
  * A seeded vehicle driving on a street network. Time only advances through `step()`, in fixed
@@ -30,13 +32,9 @@ export interface VehicleOptions {
 
 const BRAKE = 3; // m/s², a firm but ordinary stop
 const ARRIVED_M = 0.05;
-const MIN_TURN_SPEED = 2; // m/s, a U-turn or hairpin
 const PARK_CHANCE = 0.03; // per street entered: a few stops an hour at city speeds
 const RED_CHANCE = 0.5; // a signal is red for about half of the arrivals
 const START_PARKED_CHANCE = 0.15;
-const NOISE_SD = 3; // m, per axis
-const NOISE_TAU_S = 8; // GPS error drifts rather than jumping fix to fix
-const ALT_NOISE_SD = 4; // m; vertical fixes are worse than horizontal ones
 const PARK_HISTORY = 100; // bounded so a vehicle can run for days
 
 export class Vehicle {
@@ -57,7 +55,7 @@ export class Vehicle {
 
   readonly #network: StreetNetwork;
   readonly #motion: Random;
-  readonly #noise: Random;
+  readonly #tracker: Tracker;
   #time: number;
   #pendingMs = 0;
   #edge: StreetEdge;
@@ -72,14 +70,6 @@ export class Vehicle {
   #redAtEnd = false;
   /** Metres along #edge to pull over at, or -1. */
   #parkAt = -1;
-  #battery: number;
-  #drainPerHour: number;
-  #charging = false;
-  #accuracy: number;
-  #noiseX = 0;
-  #noiseY = 0;
-  #noiseAlt = 0;
-  #lastFixTs = Number.NaN;
 
   constructor(options: VehicleOptions) {
     const { network, seed, index, startTs, tickMs = 250 } = options;
@@ -89,7 +79,6 @@ export class Vehicle {
     this.tickMs = tickMs;
     this.#time = startTs;
     this.#motion = new Random(seed, STREAM.motion, index);
-    this.#noise = new Random(seed, STREAM.noise, index);
     const m = this.#motion;
     this.factor = m.range(0.9, 1.1);
     this.accel = m.range(1.5, 2.5);
@@ -98,9 +87,12 @@ export class Vehicle {
     this.#s = m.range(0, this.#edge.length);
     this.#next = this.#edge;
     this.#planEdge(false);
-    this.#battery = m.range(40, 100);
-    this.#drainPerHour = m.range(2, 6);
-    this.#accuracy = m.range(3, 8);
+    // Drawn from the motion stream (in this order) so existing seeds keep their vehicles.
+    this.#tracker = new Tracker(new Random(seed, STREAM.noise, index), {
+      battery: m.range(40, 100),
+      drainPerHour: m.range(2, 6),
+      accuracy: m.range(3, 8),
+    });
     if (m.chance(START_PARKED_CHANCE)) this.#park(m.range(0, 300_000));
   }
 
@@ -160,34 +152,25 @@ export class Vehicle {
    * the true speed and heading, a plausible altitude and a slowly draining battery.
    */
   fix(ts: number = this.#time): Position {
-    const n = this.#noise;
-    const dt = (ts - this.#lastFixTs) / 1000;
-    // First fix (NaN) starts uncorrelated; later ones drift from the previous error.
-    const keep = dt > 0 ? Math.exp(-dt / NOISE_TAU_S) : dt === 0 ? 1 : 0;
-    const fresh = Math.sqrt(1 - keep * keep);
-    this.#noiseX = keep * this.#noiseX + fresh * n.gaussian(0, NOISE_SD);
-    this.#noiseY = keep * this.#noiseY + fresh * n.gaussian(0, NOISE_SD);
-    this.#noiseAlt = keep * this.#noiseAlt + fresh * n.gaussian(0, ALT_NOISE_SD);
-    this.#accuracy = Math.min(8, Math.max(3, this.#accuracy + n.gaussian(0, 0.3)));
-    this.#lastFixTs = ts;
+    const error = this.#tracker.error(ts);
     const x = this.x;
     const y = this.y;
     const net = this.#network;
     return {
       ts,
-      lat: round(net.center.lat + (y + this.#noiseY) / net.ky, 1e7),
-      lon: round(wrapLongitude(net.center.lon + (x + this.#noiseX) / net.kx), 1e7),
+      lat: round(net.center.lat + (y + error.dy) / net.ky, 1e7),
+      lon: round(wrapLongitude(net.center.lon + (x + error.dx) / net.kx), 1e7),
       // Rounded down so the reported speed never exceeds the true one.
       speed: Math.floor(this.#speed * 100) / 100,
       course: normalizeDegrees(round(this.#edge.heading, 10)),
-      alt: round(terrain(x, y) + this.#noiseAlt, 10),
-      accuracy: round(this.#accuracy, 10),
-      battery: Math.round(this.#battery),
+      alt: round(terrain(x, y) + error.dAlt, 10),
+      accuracy: round(error.accuracy, 10),
+      battery: this.#tracker.battery,
     };
   }
 
   #tick(dt: number): void {
-    this.#drainBattery(dt);
+    this.#tracker.tick(dt);
     if (this.#state !== "driving") {
       if (this.#time < this.#resumeAt) return;
       if (this.#state === "parked") {
@@ -244,30 +227,11 @@ export class Vehicle {
   #planEdge(mayPark: boolean): void {
     const m = this.#motion;
     const edge = this.#edge;
-    this.#next = this.#chooseNext(edge);
+    this.#next = chooseNextEdge(this.#network, edge, m);
     this.#endSpeed = turnSpeed(edge, this.#next, this.factor);
     this.#redAtEnd = this.#network.nodes[edge.to]!.signal && m.chance(RED_CHANCE);
     const parkAt = m.range(0.2, 0.8) * edge.length;
     this.#parkAt = mayPark && m.chance(PARK_CHANCE) && parkAt > this.#s ? parkAt : -1;
-  }
-
-  /** Random next street, favouring straight on and main roads; U-turns only at dead ends. */
-  #chooseNext(edge: StreetEdge): StreetEdge {
-    const { nodes, edges } = this.#network;
-    const out = nodes[edge.to]!.out;
-    let total = 0;
-    for (const id of out) total += id === edge.reverse ? 0 : choiceWeight(edge, edges[id]!);
-    if (total === 0) return edges[edge.reverse]!;
-    let pick = this.#motion.range(0, total);
-    for (const id of out) {
-      if (id === edge.reverse) continue;
-      const candidate = edges[id]!;
-      pick -= choiceWeight(edge, candidate);
-      if (pick < 0) return candidate;
-    }
-    // Floating-point leftovers land on the last candidate.
-    for (let k = out.length - 1; k >= 0; k--) if (out[k] !== edge.reverse) return edges[out[k]!]!;
-    return edges[edge.reverse]!;
   }
 
   #park(durationMs: number): void {
@@ -277,33 +241,6 @@ export class Vehicle {
     this.parks.push({ from: this.#time });
     if (this.parks.length > PARK_HISTORY) this.parks.shift();
   }
-
-  #drainBattery(dt: number): void {
-    // Drains for a day or so, then someone plugs the phone in.
-    if (this.#charging) {
-      this.#battery = Math.min(100, this.#battery + (40 * dt) / 3600);
-      if (this.#battery >= 95) this.#charging = false;
-    } else {
-      this.#battery = Math.max(0, this.#battery - (this.#drainPerHour * dt) / 3600);
-      if (this.#battery <= 10) this.#charging = true;
-    }
-  }
-}
-
-function turnAngle(from: StreetEdge, to: StreetEdge): number {
-  const d = Math.abs(to.heading - from.heading) % 360;
-  return d > 180 ? 360 - d : d;
-}
-
-function choiceWeight(from: StreetEdge, to: StreetEdge): number {
-  return 1 + (turnAngle(from, to) < 30 ? 2 : 0) + (to.kind === "residential" ? 0 : 1);
-}
-
-/** Speed to take a turn at: full speed straight on, ~5 m/s round a right angle, crawl for 180°. */
-function turnSpeed(from: StreetEdge, to: StreetEdge, factor: number): number {
-  const cruise = Math.min(from.limit, to.limit) * factor;
-  const straightness = (180 - turnAngle(from, to)) / 180;
-  return Math.min(cruise, MIN_TURN_SPEED + (cruise - MIN_TURN_SPEED) * straightness * straightness);
 }
 
 /** Gentle made-up hills, so altitude varies plausibly across the city (metres above sea level). */
