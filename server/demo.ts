@@ -1,5 +1,6 @@
 import { deviceIdFor, startFleet } from "../simulator/fleet.ts";
-import { closeOnSignals, configFromCommandLine } from "./lifecycle.ts";
+import { helpText } from "./config.ts";
+import { closeOnSignals, configFromCommandLine, exitWithHelpIfAsked } from "./lifecycle.ts";
 import { createLogger } from "./logger.ts";
 import { VITE_CONFIG } from "./paths.ts";
 import { startLocus } from "./start.ts";
@@ -7,9 +8,24 @@ import { startLocus } from "./start.ts";
 /**
  * `npm run demo`: the server with its embedded defaults plus a simulated fleet, so a newcomer sees
  * vehicles move at once. `npm run dev` is the same with Vite's hot-reloading dashboard in front.
- * Own flags: `--vehicles N` (default 50, 0 for none) and `--dev`; every other flag is the server's.
+ * Own flags: `--vehicles N` (default 50, 0 for none) and `--dev`; every other flag is the server's;
+ * `--help` lists both.
  */
 const argv = process.argv.slice(2);
+exitWithHelpIfAsked(argv, () =>
+  helpText("npm run demo -- [--vehicles N] [--dev] [server flags]", {
+    title: "Demo flags",
+    flags: [
+      { flag: "--vehicles N", description: "simulated vehicles to drive (default 50, 0 for none)" },
+      {
+        flag: "--dev",
+        description:
+          "serve the dashboard through Vite with hot reloading (npm run dev); without it the " +
+          "built dashboard is served, built first when stale",
+      },
+    ],
+  }),
+);
 const dev = takeFlag(argv, "--dev") !== undefined;
 const vehicles = Number(takeFlag(argv, "--vehicles", true) ?? 50);
 if (!Number.isInteger(vehicles) || vehicles < 0) {

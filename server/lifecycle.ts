@@ -1,14 +1,28 @@
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { ConfigError, helpText, loadConfig, wantsHelp, type Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import type { RunningLocus } from "./start.ts";
 
-/** Read the config from argv and the environment; a bad value ends the process with its reason. */
+/** With `--help` or `-h` in argv, print `help()` and exit 0 before anything starts. */
+export function exitWithHelpIfAsked(argv: readonly string[], help: () => string): void {
+  if (!wantsHelp(argv)) return;
+  // Synchronous for files and pipes on POSIX, so nothing is lost to the exit.
+  process.stdout.write(help());
+  process.exit(0);
+}
+
+/**
+ * Read the config from argv and the environment. `--help` prints every setting and exits 0; a bad
+ * value ends the process with its reason.
+ */
 export function configFromCommandLine(argv = process.argv.slice(2)): Readonly<Config> {
+  exitWithHelpIfAsked(argv, () =>
+    helpText("npm start -- [flags]   (or: node --import tsx server/main.ts [flags])"),
+  );
   try {
     return loadConfig(argv);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    console.error(`locus: ${err.message}\nSee the configuration table in README.md.`);
+    console.error(`locus: ${err.message}\nRun with --help to list every setting.`);
     process.exit(2);
   }
 }
