@@ -40,10 +40,6 @@ export interface ClientConfigReply {
   trailMinutes: number;
 }
 
-export interface ErrorReply {
-  error: { code: string; message: string };
-}
-
 export const POSITIONS_DEFAULT_LIMIT = 1000;
 export const POSITIONS_MAX_LIMIT = 10_000;
 
@@ -67,72 +63,10 @@ export interface SessionReply {
   user: SessionUser;
 }
 
-export interface AdminDevice {
-  deviceId: string;
-  createdAt: number;
-  hasToken: boolean;
-  /** May report by its identifier alone, without a token (phone apps that cannot send one). */
-  idOnly: boolean;
-}
-
-/** `GET /api/admin/devices` */
-export interface AdminDevicesReply {
-  devices: AdminDevice[];
-}
-
-/** `POST /api/admin/devices` body and reply: the token is shown this once. */
-export interface AddDeviceRequest {
-  deviceId: string;
-}
-export interface AddDeviceReply {
-  deviceId: string;
-  token: string;
-}
-
-/** `PATCH /api/admin/devices/:id` body: allow or stop reporting by identifier alone. */
-export interface UpdateDeviceRequest {
-  idOnly: boolean;
-}
-
-/** Which devices a user sees: every device, or the listed ones. */
+/** Which devices a user sees by id: every device, or the listed ones. */
 export type DeviceGrant = "all" | string[];
 
 /** The devices a role and grant amount to: admins always see every device, whatever was listed. */
 export function effectiveGrant(role: Role, devices: DeviceGrant): DeviceGrant {
   return role === "admin" ? "all" : devices;
-}
-
-export interface AdminUser {
-  name: string;
-  role: Role;
-  devices: DeviceGrant;
-}
-
-/** `GET /api/admin/users` */
-export interface AdminUsersReply {
-  users: AdminUser[];
-}
-
-/** `POST /api/admin/users` body; without a password one is generated and returned once. */
-export interface AddUserRequest {
-  name: string;
-  role: Role;
-  devices: DeviceGrant;
-  password?: string;
-}
-export interface AddUserReply extends AdminUser {
-  password: string;
-}
-
-/** `PATCH /api/admin/users/:name` body: the user's role and grants, replacing the old ones. */
-export type SetAccessRequest = Pick<AddUserRequest, "role" | "devices">;
-
-/** `POST /api/admin/users/:name/password` body: without a password one is generated. */
-export interface ResetPasswordRequest {
-  password?: string;
-}
-/** The new password, shown this once; the user's browser sessions have ended. */
-export interface ResetPasswordReply {
-  name: string;
-  password: string;
 }

@@ -1,3 +1,4 @@
+import type { ErrorBody, ErrorCode } from "./errors.ts";
 import type { DeviceStatus, Position } from "./position.ts";
 
 /**
@@ -28,25 +29,22 @@ export interface RejectedPosition {
   message: string;
 }
 
-export type ErrorCode =
+/** The codes a `position:report` ack may carry. */
+export type ReportErrorCode = Extract<
+  ErrorCode,
   | "invalid_payload"
   | "batch_too_large"
   | "rate_limited"
   | "unauthorized"
   | "unknown_event"
   | "shutting_down"
-  | "internal";
-
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  /** With `rate_limited`: how long until the device may report again. */
-  retryAfterMs?: number;
-}
+  | "unavailable"
+  | "internal"
+>;
 
 export type ReportAck =
   | { ok: true; accepted: number; duplicates: number; rejected: RejectedPosition[] }
-  | { ok: false; error: ErrorBody };
+  | { ok: false; error: ErrorBody<ReportErrorCode> };
 
 export interface DeviceClientToServer {
   "position:report": (payload: Position | Position[], ack: (result: ReportAck) => void) => void;
@@ -60,8 +58,10 @@ export type DeviceServerToClient = Record<string, never>;
 /** A device as a dashboard sees it: its latest accepted fix and its status. */
 export interface LiveDevice {
   id: string;
+  /** The display name an admin gave it; absent: show the id. */
+  name?: string;
   status: DeviceStatus;
-  /** Server time the last report arrived, epoch ms; drives "last seen". */
+  /** Server time the last report arrived, epoch ms; drives "last seen". 0: never reported. */
   lastSeen: number;
   position: Position | null;
 }
@@ -89,8 +89,10 @@ export const TRAIL_STRIDE = 3;
 /** Everything that changed since the previous tick: one message per tick per dashboard. */
 export interface LiveBatch {
   serverTime: number;
-  /** Devices with a newer fix or a new status; a device appears at most once. */
+  /** Devices with a newer fix, a new status or a new name; a device appears at most once. */
   devices: LiveUpdate[];
+  /** Devices removed since the previous batch (or no longer visible): drop them from the map. */
+  removed?: string[];
 }
 
 export interface LiveServerToClient {

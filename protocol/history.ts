@@ -26,6 +26,22 @@ export type TrackPoint = [
   course: number | null,
 ];
 
+/**
+ * A stored fix as a compact row, for long streaming passes (analysis, export): the position's
+ * fields in a fixed order, null where the device did not send one, attributes as JSON text.
+ */
+export type PositionRow = [
+  ts: number,
+  lat: number,
+  lon: number,
+  speed: number | null,
+  course: number | null,
+  alt: number | null,
+  accuracy: number | null,
+  battery: number | null,
+  attributes: string | null,
+];
+
 /** `GET /api/devices/:id/track` */
 export interface TrackReply {
   deviceId: string;

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { ErrorBody, RejectedPosition } from "./events.ts";
+import type { ReportErrorCode, RejectedPosition } from "./events.ts";
+import type { ErrorBody } from "./errors.ts";
 import { fastPosition } from "./fast-position.ts";
 import { MAX_BATCH, positionSchema, type Position } from "./position.ts";
 
@@ -14,7 +15,9 @@ export interface CheckedReport {
  * Returns a whole-message error only when nothing in it can be used; otherwise each bad position
  * is rejected on its own, so one bad fix never costs the good ones beside it.
  */
-export function checkReport(payload: unknown): CheckedReport | { error: ErrorBody } {
+export function checkReport(
+  payload: unknown,
+): CheckedReport | { error: ErrorBody<ReportErrorCode> } {
   const items = Array.isArray(payload) ? payload : [payload];
   if (!Array.isArray(payload) && (typeof payload !== "object" || payload === null)) {
     return {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "./errors.ts";
 import type { LiveBatch, LiveSnapshot, ReportAck } from "./events.ts";
 import type { Position } from "./position.ts";
 
@@ -33,7 +34,9 @@ export type WsClientFrame =
   | { type: "auth"; deviceId?: string; token: string }
   | { type: "position:report"; id?: WsReportId; positions: Position | Position[] };
 
-export type WsErrorCode =
+/** The codes an `error` frame may carry. */
+export type WsErrorCode = Extract<
+  ErrorCode,
   | "invalid_json"
   | "invalid_frame"
   | "unknown_type"
@@ -44,7 +47,8 @@ export type WsErrorCode =
   | "unknown_device"
   | "token_required"
   | "invalid_token"
-  | "not_a_device";
+  | "not_a_device"
+>;
 
 export type WsServerFrame =
   | { type: "ready"; role: "device"; deviceId: string }

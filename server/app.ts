@@ -3,69 +3,59 @@ import express from "express";
 import type { Server } from "socket.io";
 import { DEVICE_NAMESPACE, LIVE_NAMESPACE } from "../protocol/index.ts";
 import { WS_PATH } from "../protocol/ws.ts";
-import { systemClock, type Clock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import { apiRouter } from "./http/api.ts";
-import { apiNotFound, errorHandler } from "./http/errors.ts";
-import { corsHeaders, securityHeaders } from "./http/security.ts";
-import { dashboardRouter } from "./http/static.ts";
-import { deviceAuthenticator } from "./ingest/device-auth.ts";
-import { attachDeviceNamespace, type DeviceNamespace } from "./ingest/device-namespace.ts";
-import { GroupCommitter } from "./ingest/group-commit.ts";
-import type { PositionWriter } from "./store/position-writer.ts";
-import { Ingest } from "./ingest/ingest.ts";
-import { PlausibilityCheck } from "./ingest/plausibility.ts";
-import { RateLimiter } from "./ingest/rate-limit.ts";
 import { LiveHub, type LiveNamespace } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
 import { DIST_DIR } from "./paths.ts";
-import { Access } from "./access/access.ts";
-import { adminRouter } from "./http/admin.ts";
-import { historyRouter } from "./http/history.ts";
-import { requireAdmin, requireUser, sessionRouter } from "./http/session.ts";
-import { attachLiveAuth } from "./live/live-auth.ts";
-import type { DeviceRegistry } from "./store/device-registry.ts";
-import type { UserStore } from "./store/user-store.ts";
-import type { PositionStore } from "./store/position-store.ts";
-import type { TrackStore } from "./store/track-store.ts";
-import { LevelBuilder } from "./history/level-builder.ts";
-import { trackRouter } from "./http/track.ts";
-import { allowedOrigins, createSocketServer } from "./socket-server.ts";
-import { ConnectionLimit } from "./http/connection-limit.ts";
-import { osmandHandlers } from "./gateways/osmand.ts";
-import { owntracksHandlers } from "./gateways/owntracks.ts";
-import { attachPlainWebSocket } from "./gateways/plain-ws.ts";
+import type { Services } from "./services/index.ts";
+import { RateLimiter } from "./services/rate-limit.ts";
+import type { LatestFix, PositionStore } from "./stores/ports.ts";
+import { osmandHandlers } from "./transports/osmand/osmand.ts";
+import { owntracksHandlers } from "./transports/owntracks/owntracks.ts";
+import { ConnectionLimit } from "./transports/http/connection-limit.ts";
+import { apiNotFound, errorHandler } from "./transports/http/errors.ts";
+import { corsHeaders, securityHeaders } from "./transports/http/security.ts";
+import { dashboardRouter } from "./transports/http/static.ts";
+import { adminRouter } from "./transports/rest/admin.ts";
+import { apiRouter } from "./transports/rest/api.ts";
+import { historyRouter } from "./transports/rest/history.ts";
+import { requireAdmin, requireUser, sessionRouter } from "./transports/rest/session.ts";
+import { trackRouter } from "./transports/rest/track.ts";
+import { attachDashboardAuth } from "./transports/socketio/dashboards.ts";
+import { attachDeviceNamespace, type DeviceNamespace } from "./transports/socketio/devices.ts";
+import { allowedOrigins, createSocketServer } from "./transports/socketio/server.ts";
+import { attachPlainWebSocket } from "./transports/ws/endpoint.ts";
 
 export interface AppDeps {
-  store: PositionStore;
-  tracks: TrackStore;
-  /** Where the group committer's transactions are written (a worker thread, normally). */
-  writer: PositionWriter;
+  services: Services;
+  /** For the ingest figures in /api/health. */
+  positionStore: PositionStore;
+  /** Each device's newest fix: where the live map starts. */
+  latest: readonly LatestFix[];
   config: Readonly<Config>;
+  clock: Clock;
   logger: Logger;
   version: string;
-  registry: DeviceRegistry;
-  users: UserStore;
-  clock?: Clock;
   distDir?: string;
 }
 
 export interface LocusApp {
   io: Server;
   hub: LiveHub;
-  committer: GroupCommitter;
   /** The OsmAnd protocol on every path, for the dedicated `--osmand-port` listener. */
   osmandListener: RequestListener;
-  /** Keeps the level-of-detail tracks up to date in the background. */
-  levels: LevelBuilder;
-  /** Stop taking reports, commit and ack what is queued, then disconnect everyone. */
+  /** Stop the live feeds and disconnect everyone (after the stores acknowledged what was queued). */
   close(): Promise<void>;
 }
 
-/** Wire the pipeline onto an HTTP server. Takes every dependency; picks no implementation itself. */
+/**
+ * Attach every transport to an HTTP server: each one a thin adapter onto the services. Takes
+ * every dependency; picks no implementation itself.
+ */
 export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
-  const { store, config, logger, version } = deps;
-  const clock = deps.clock ?? systemClock;
+  const { services, config, clock, logger } = deps;
+  const { access, devices, people, positions, history } = services;
 
   // Express must be attached before socket.io: socket.io then wraps the request listeners and
   // keeps /socket.io/ requests away from express (otherwise both answer them, and the second
@@ -75,46 +65,19 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
 
   const connections = new ConnectionLimit(config.maxConnectionsPerIp);
   const io = createSocketServer(httpServer, config, connections);
-  const access = new Access(deps.users, clock, config.sessionTtlHours * 3_600_000);
-  attachLiveAuth(io.of(LIVE_NAMESPACE) as LiveNamespace, access);
-  const initialDevices = store.devices();
-  const hub = new LiveHub(
-    io.of(LIVE_NAMESPACE) as LiveNamespace,
-    {
-      tickMs: config.tickMs,
-      offlineAfterMs: config.offlineAfterMs,
-      movingSpeed: config.movingSpeed,
-    },
-    clock,
-    logger,
-    initialDevices,
-  );
-  const committer = new GroupCommitter(
-    deps.writer,
-    { delayMs: config.commitDelayMs, maxRows: config.commitMaxRows },
-    logger,
-  );
-  const ingest = new Ingest({
-    committer,
-    limiter: new RateLimiter({ rate: config.rateLimit, burst: config.rateBurst }),
-    plausibility: new PlausibilityCheck(config, initialDevices),
-    maxFutureMs: config.maxFutureMs,
-    clock,
-    logger,
-    onStored: hub.onStored,
-  });
-  const authenticate = deviceAuthenticator(deps.registry, {
-    openRegistration: config.openRegistration,
-  });
-  attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, {
-    ingest,
-    authenticate,
-    logger,
-  });
-  // Phone apps and plain WebSocket clients: other doors into the same ingest and live hub.
+  const liveNamespace = io.of(LIVE_NAMESPACE) as LiveNamespace;
+  attachDashboardAuth(liveNamespace, access, logger);
+  const hub = new LiveHub(liveNamespace, access, config, clock, logger);
+  hub.seed(deps.latest, devices.all(), clock.now());
+  positions.onStored(hub.onStored);
+  devices.onChange(hub.onDeviceChange);
+  people.onFeedsEnd((name, why) => hub.endFeeds(name, why));
+
+  attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, { positions, devices, logger });
+  // Phone apps and plain WebSocket clients: other doors into the same services and live hub.
   const plainWs = attachPlainWebSocket(httpServer, {
-    ingest,
-    authenticate,
+    positions,
+    devices,
     access,
     hub,
     origins: allowedOrigins(config),
@@ -122,7 +85,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     clock,
     logger,
   });
-  const osmand = osmandHandlers({ ingest, authenticate, clock });
+  const osmand = osmandHandlers({ positions, devices, clock });
 
   http.disable("x-powered-by");
   // Behind a TLS-terminating proxy this makes req.secure true (so session cookies get `Secure`)
@@ -134,7 +97,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   // Device gateways sit outside /api (no user session: devices carry their own credentials) and
   // before the dashboard's catch-all page.
   http.use("/osmand", ...osmand);
-  http.use("/owntracks", ...owntracksHandlers({ ingest, authenticate }));
+  http.use("/owntracks", ...owntracksHandlers({ positions, devices }));
   http.get(WS_PATH, (_req, res) => {
     res.setHeader("Upgrade", "websocket");
     res.status(426).json({
@@ -142,28 +105,21 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     });
   });
   http.use("/api/session", sessionRouter({ access, limiter: loginLimiter, clock }));
-  http.use(
-    "/api/admin",
-    requireUser(access),
-    requireAdmin,
-    adminRouter({
-      registry: deps.registry,
-      users: deps.users,
-      endFeeds: (name, why) => hub.endFeeds(name, why),
-    }),
-  );
-  const gaps = { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };
-  // Level writes wait for no commit, and the writer's memory of marked hours stays exact.
-  const levels = new LevelBuilder(deps.tracks, gaps, clock, logger, {
-    exclusive: (work) => committer.runExclusive(work),
-  });
-  levels.start();
-  http.use("/api", trackRouter({ tracks: deps.tracks, access, gaps }));
+  http.use("/api/admin", requireUser(access), requireAdmin, adminRouter({ devices, people }));
+  http.use("/api", trackRouter({ access, history }));
   http.use(
     "/api",
-    apiRouter({ store, hub, committer, access, config, clock, version }),
+    apiRouter({
+      hub,
+      access,
+      history,
+      positions: deps.positionStore,
+      config,
+      clock,
+      version: deps.version,
+    }),
     requireUser(access),
-    historyRouter({ store, registry: deps.registry, committer, config, clock }),
+    historyRouter({ access, history, positions, importMaxMb: config.importMaxMb }),
     apiNotFound,
   );
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));
@@ -176,13 +132,9 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   return {
     io,
     hub,
-    committer,
     osmandListener,
-    levels,
     async close() {
-      levels.stop();
-      await committer.close();
-      // Let the acks of that last commit reach their sockets before the sockets go.
+      // Let the acks of the last commit reach their sockets before the sockets go.
       await new Promise((resolve) => setImmediate(resolve));
       hub.close();
       await plainWs.close();

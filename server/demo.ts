@@ -42,7 +42,7 @@ const fleetUrl = `http://127.0.0.1:${running.port}`;
 const tokens = new Map<string, string>();
 for (let i = 1; i <= vehicles; i++) {
   const id = deviceIdFor("sim-", i);
-  tokens.set(id, running.registry.issueToken(id));
+  tokens.set(id, (await running.services.devices.register({ deviceId: id })).token);
 }
 const fleet =
   vehicles > 0

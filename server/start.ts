@@ -3,17 +3,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp, type LocusApp } from "./app.ts";
 import { ensureDashboardBuilt } from "./build-dashboard.ts";
-import type { Clock } from "./clock.ts";
+import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { LevelBuilder } from "./history/level-builder.ts";
 import type { Logger } from "./logger.ts";
 import { REPO_ROOT } from "./paths.ts";
-import { openDatabase } from "./store/database.ts";
-import { DeviceRegistry } from "./store/device-registry.ts";
-import { PositionStore } from "./store/position-store.ts";
-import { inlineWriter, WorkerWriter } from "./store/position-writer.ts";
-import { TrackStore } from "./store/track-store.ts";
-import { UserStore } from "./store/user-store.ts";
-import { ensureFirstAdmin } from "./access/first-admin.ts";
+import { createServices, gapRuleFrom, type Services } from "./services/index.ts";
+import { openSqliteStores, type SqliteStores } from "./stores/sqlite/index.ts";
 
 export interface RunningLocus {
   url: string;
@@ -21,8 +17,11 @@ export interface RunningLocus {
   /** The dedicated OsmAnd port, when `--osmand-port` is on. */
   osmandPort: number | null;
   app: LocusApp;
-  /** Device tokens, for the demo to provision its own simulated fleet. */
-  registry: DeviceRegistry;
+  /** The rules, for the demo to provision its own simulated fleet and for tests. */
+  services: Services;
+  stores: SqliteStores;
+  /** Keeps the level-of-detail tracks up to date in the background. */
+  levels: LevelBuilder;
   close(): Promise<void>;
 }
 
@@ -31,50 +30,62 @@ const VERSION = (
 ).version;
 
 /**
- * The composition root: chooses the concrete store, clock and authenticator, builds the app and
- * listens. `main.ts`, the demo, `npm run dev` and the integration tests all start Locus here.
+ * The composition root: config → stores → services → transports → listen. Only here are concrete
+ * implementations chosen. `main.ts`, the demo, `npm run dev` and the integration tests all start
+ * Locus here.
  */
 export async function startLocus(
   config: Readonly<Config>,
   options: { logger: Logger; clock?: Clock; distDir?: string },
 ): Promise<RunningLocus> {
   const { logger } = options;
+  const clock = options.clock ?? systemClock;
   if (config.buildIfStale) await ensureDashboardBuilt(logger);
 
-  const db = openDatabase(config.db, config.durability);
-  const store = new PositionStore(db);
-  const registry = new DeviceRegistry(db);
-  const users = new UserStore(db);
-  await ensureFirstAdmin(users, config.adminPassword, logger);
+  const stores = openSqliteStores(
+    {
+      file: config.db,
+      durability: config.durability,
+      commitDelayMs: config.commitDelayMs,
+      commitMaxRows: config.commitMaxRows,
+      worker: true,
+    },
+    logger,
+  );
+  const latest = await stores.positions.latest();
+  const services = await createServices(stores, config, { clock, logger, latest });
+  await services.people.ensureFirstAdmin(config.adminPassword, logger);
+  const levels = new LevelBuilder(stores.tracks, gapRuleFrom(config), clock, logger);
+  await levels.start();
+
   const httpServer = createServer();
   const app = createApp(httpServer, {
-    ...options,
-    store,
-    tracks: new TrackStore(db, store.trackMarks),
-    writer:
-      config.db === ":memory:"
-        ? inlineWriter(store)
-        : new WorkerWriter({ file: config.db, durability: config.durability }, store, logger),
-    registry,
-    users,
+    services,
+    positionStore: stores.positions,
+    latest,
     config,
+    clock,
+    logger,
     version: VERSION,
+    distDir: options.distDir,
   });
 
-  const port = await listen(httpServer, config.port, config.host);
-  // Phone apps set up for Traccar send to their own port (5055) at any path.
   let osmandServer: Server | null = null;
   let osmandPort: number | null = null;
-  if (config.osmandPort >= 0) {
-    osmandServer = createServer(app.osmandListener);
-    try {
+  let port: number;
+  try {
+    port = await listen(httpServer, config.port, config.host);
+    // Phone apps set up for Traccar send to their own port (5055) at any path.
+    if (config.osmandPort >= 0) {
+      osmandServer = createServer(app.osmandListener);
       osmandPort = await listen(osmandServer, config.osmandPort, config.host);
-    } catch (err) {
-      await app.close();
-      db.close();
-      throw err;
+      logger.info({ port: osmandPort }, "OsmAnd protocol listening");
     }
-    logger.info({ port: osmandPort }, "OsmAnd protocol listening");
+  } catch (err) {
+    levels.stop();
+    await app.close();
+    await stores.close();
+    throw err;
   }
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
 
@@ -84,13 +95,18 @@ export async function startLocus(
     port,
     osmandPort,
     app,
-    registry,
+    services,
+    stores,
+    levels,
     close: () =>
       (closing ??= (async () => {
         const osmandClosed = osmandServer ? closeServer(osmandServer) : Promise.resolve();
+        levels.stop();
+        // Commit and acknowledge what is queued before the sockets that wait for it go.
+        await stores.stopWriting();
         await app.close();
         await osmandClosed;
-        db.close();
+        await stores.close();
       })()),
   };
 }

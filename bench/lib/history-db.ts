@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_CONFIG } from "../../server/config.ts";
 import { LevelBuilder } from "../../server/history/level-builder.ts";
+import { gapRuleFrom } from "../../server/services/index.ts";
 import { silentLogger } from "../../server/logger.ts";
-import { openDatabase } from "../../server/store/database.ts";
-import { TrackMarks, TrackStore } from "../../server/store/track-store.ts";
+import { openSqliteStores } from "../../server/stores/sqlite/index.ts";
+import { openDatabase } from "../../server/stores/sqlite/database.ts";
+import { markAllChunks } from "../../server/stores/sqlite/tracks.ts";
 import { historyTrack } from "../../simulator/history-track.ts";
 
 /** Bump when the generated data or the schema it needs changes: older cached files are ignored. */
@@ -30,7 +32,7 @@ export interface HistoryDb {
  * for a year) among a few others, written with the store's own schema and its levels built by the
  * same builder the server runs. Cached under the temp folder by version and size.
  */
-export function historyDb(days: number): HistoryDb {
+export async function historyDb(days: number): Promise<HistoryDb> {
   const start = Date.UTC(2025, 0, 1);
   const file = join(tmpdir(), `locus-bench-history-v${VERSION}-${days}d.sqlite`);
   if (existsSync(file)) return { file, start, days, generated: null };
@@ -77,20 +79,26 @@ export function historyDb(days: number): HistoryDb {
 
   // Levels as the server builds them in the background, all at once.
   console.log(`  building track levels…`);
-  const tracks = new TrackStore(db, new TrackMarks(db));
-  const rule = {
-    maxGapMs: DEFAULT_CONFIG.gapMinutes * 60_000,
-    maxJumpM: DEFAULT_CONFIG.gapKm * 1000,
-  };
-  const builder = new LevelBuilder(tracks, rule, { now: () => Date.now() }, silentLogger);
-  tracks.markAll();
-  const levelsBegan = performance.now();
-  builder.start();
-  builder.stop();
-  const chunks = builder.drain();
-  const levelsS = (performance.now() - levelsBegan) / 1000;
+  markAllChunks(db);
   db.pragma("wal_checkpoint(TRUNCATE)");
   db.close();
+  const stores = openSqliteStores(
+    { file: partial, durability: "normal", commitDelayMs: 0, commitMaxRows: 1, worker: false },
+    silentLogger,
+  );
+  const builder = new LevelBuilder(
+    stores.tracks,
+    gapRuleFrom(DEFAULT_CONFIG),
+    { now: () => Date.now() },
+    silentLogger,
+  );
+  const levelsBegan = performance.now();
+  await builder.start();
+  builder.stop();
+  const chunks = await builder.drain();
+  const levelsS = (performance.now() - levelsBegan) / 1000;
+  stores.db.pragma("wal_checkpoint(TRUNCATE)");
+  await stores.close();
   renameSync(partial, file);
   return { file, start, days, generated: { rows, insertS, levelsS, chunks } };
 }

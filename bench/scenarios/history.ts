@@ -99,7 +99,7 @@ function baseline(file: string, device: number, from: number, to: number, runs: 
 
 export async function history(): Promise<ScenarioResult> {
   console.log(`  database: one car, ${DAYS} days at 1 Hz (cached after the first run)…`);
-  const made = historyDb(DAYS);
+  const made = await historyDb(DAYS);
   const db = new Database(made.file, { readonly: true });
   const device = db
     .prepare("SELECT id FROM devices WHERE uid = ?")

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { openDatabase, WAL_AUTOCHECKPOINT_PAGES } from "../../server/store/database.ts";
+import { openDatabase, WAL_AUTOCHECKPOINT_PAGES } from "../../server/stores/sqlite/database.ts";
 import { cpuSeconds, lastJson, rssMb, startNode } from "../lib/proc.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { Children, sessionCookie, startLocus, urlOf } from "./common.ts";

@@ -1,5 +1,6 @@
 import type { TrackPoint } from "../../protocol/history.ts";
-import { inBox, segmentCrossesBox, type Bbox } from "./geo.ts";
+import type { Bbox } from "../../protocol/geo.ts";
+import { inBox, segmentCrossesBox } from "./geo.ts";
 
 /**
  * Keep what the view needs: fixes inside the box, their neighbours just outside (so lines enter

@@ -1,5 +1,5 @@
 import type { TrackPoint } from "../../protocol/history.ts";
-import { distanceM } from "./geo.ts";
+import { distanceM } from "../../protocol/geo.ts";
 
 /**
  * When two consecutive fixes are too far apart in time or space to be joined by a straight line:

@@ -1,4 +1,4 @@
-import CheapRuler from "cheap-ruler";
+import type { Bbox } from "../../protocol/geo.ts";
 
 /** Equatorial circumference of the WGS84 ellipsoid as Web Mercator uses it (metres). */
 const EARTH_CIRCUMFERENCE_M = 2 * Math.PI * 6_378_137;
@@ -7,14 +7,6 @@ const TILE_SIZE_PX = 256;
 /** Ground metres one screen pixel covers at `zoom` and `lat` on a Web Mercator 256-px tile map. */
 export function metresPerPixel(zoom: number, lat: number): number {
   return (EARTH_CIRCUMFERENCE_M * Math.cos((lat * Math.PI) / 180)) / (TILE_SIZE_PX * 2 ** zoom);
-}
-
-/** A view rectangle in degrees: west, south, east, north. */
-export interface Bbox {
-  west: number;
-  south: number;
-  east: number;
-  north: number;
 }
 
 export function inBox(box: Bbox, lat: number, lon: number): boolean {
@@ -53,21 +45,4 @@ export function segmentCrossesBox(
     if (t0 > t1) return false;
   }
   return true;
-}
-
-/**
- * Rulers by whole degree of latitude: cheap-ruler's flat-earth factors are within 0.1 % of the
- * ellipsoid over a few hundred km, so one per degree band is plenty, and building one costs trig.
- */
-const rulers = new Map<number, CheapRuler>();
-export function rulerAt(lat: number): CheapRuler {
-  const band = Math.round(lat);
-  let ruler = rulers.get(band);
-  if (!ruler) rulers.set(band, (ruler = new CheapRuler(band, "meters")));
-  return ruler;
-}
-
-/** Ground distance in metres between two fixes (cheap-ruler, WGS84 ellipsoid). */
-export function distanceM(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  return rulerAt((lat1 + lat2) / 2).distance([lon1, lat1], [lon2, lat2]);
 }

@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
-import type { TrackStore } from "../store/track-store.ts";
+import { CHUNK_MS, chunkOf, type ChunkLevelBuilder, type TrackStore } from "../stores/ports.ts";
 import type { GapRule } from "./gaps.ts";
-import { CHUNK_MS, chunkOf, LEVEL_TOLERANCES_M } from "./levels.ts";
+import { buildChunkLevels, LEVEL_COUNT, LEVEL_TOLERANCES_M } from "./levels.ts";
 
 export interface LevelBuilderOptions {
   /** An hour is summarised once it ended this long ago, so late stragglers usually make it in. */
@@ -13,11 +13,6 @@ export interface LevelBuilderOptions {
   pauseMs: number;
   /** Poll interval when nothing is due (ms). */
   idleMs: number;
-  /**
-   * Runs each slice of work at a moment when it cannot collide with the storage writer
-   * (GroupCommitter.runExclusive); by default at once.
-   */
-  exclusive: (work: () => void) => void;
 }
 
 export const LEVEL_BUILDER_DEFAULTS: LevelBuilderOptions = {
@@ -25,22 +20,24 @@ export const LEVEL_BUILDER_DEFAULTS: LevelBuilderOptions = {
   sliceMs: 10,
   pauseMs: 20,
   idleMs: 1000,
-  exclusive: (work) => work(),
 };
 
 /**
  * Keeps the summary levels up to date behind ingest: hours whose fixes changed are marked in the
- * same transaction as the fixes (TrackMarks); this rebuilds them in short slices on the main
- * thread, with a pause after each, so ingest and queries keep the event loop. Queries never wait
- * for it: they read raw fixes for hours still marked.
+ * same transaction as the fixes; this rebuilds them in short slices, with a pause after each, so
+ * ingest and queries keep the event loop. Queries never wait for it: they read raw fixes for
+ * hours still marked. The store does the writing; the rule of what a level is comes from here.
  */
 export class LevelBuilder {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** A turn is under way: its end schedules the next, so a wake-up must not start another. */
+  private turning = false;
   private idleWaiters: (() => void)[] = [];
   /** Hours rebuilt and raw fixes read since start, for tests and logs. */
   readonly stats = { chunks: 0, fixes: 0 };
   private readonly options: LevelBuilderOptions;
+  private readonly build: ChunkLevelBuilder;
 
   constructor(
     private readonly store: TrackStore,
@@ -50,6 +47,7 @@ export class LevelBuilder {
     options: Partial<LevelBuilderOptions> = {},
   ) {
     this.options = { ...LEVEL_BUILDER_DEFAULTS, ...options };
+    this.build = (raw, previous) => buildChunkLevels(rule, raw, previous);
   }
 
   /** What levels depend on (v: how they are simplified); a change rebuilds them all. */
@@ -57,8 +55,8 @@ export class LevelBuilder {
     return JSON.stringify({ v: 2, chunkMs: CHUNK_MS, levels: LEVEL_TOLERANCES_M, ...rule });
   }
 
-  start(): void {
-    if (this.store.resetIfChanged(LevelBuilder.parameters(this.rule))) {
+  async start(): Promise<void> {
+    if (await this.store.resetIfChanged(LevelBuilder.parameters(this.rule))) {
       this.logger.info("track rules changed: rebuilding every track level in the background");
     }
     this.schedule(0);
@@ -75,20 +73,20 @@ export class LevelBuilder {
   whenIdle(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
-      if (!this.stopped) this.schedule(0);
+      if (!this.stopped && !this.turning) this.schedule(0);
     });
   }
 
   /** Hours due for rebuilding now. */
-  pending(): number {
+  pending(): Promise<number> {
     return this.store.pending(this.lastDueChunk());
   }
 
-  /** Rebuild everything due, synchronously (bulk loads, tests); returns hours rebuilt. */
-  drain(): number {
+  /** Rebuild everything due, in one go (bulk loads, tests); resolves with the hours rebuilt. */
+  async drain(): Promise<number> {
     let built = 0;
     for (;;) {
-      const n = this.work(Infinity);
+      const n = await this.work(Infinity);
       if (n === 0) return built;
       built += n;
     }
@@ -101,39 +99,32 @@ export class LevelBuilder {
   private schedule(ms: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.turn(), ms);
+    this.timer = setTimeout(() => void this.turn(), ms);
   }
 
-  private turn(): void {
+  private async turn(): Promise<void> {
     this.timer = null;
-    this.options.exclusive(() => {
-      if (this.stopped) return;
-      let built = 0;
-      try {
-        built = this.work(this.options.sliceMs);
-      } catch (err) {
-        this.logger.error({ err }, "building track levels failed");
-      }
-      if (built > 0) return this.schedule(this.options.pauseMs);
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-      this.schedule(this.options.idleMs);
-    });
+    this.turning = true;
+    let built = 0;
+    try {
+      built = await this.work(this.options.sliceMs);
+    } catch (err) {
+      this.logger.error({ err }, "building track levels failed");
+    }
+    this.turning = false;
+    if (this.stopped) return;
+    if (built > 0) return this.schedule(this.options.pauseMs);
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.schedule(this.options.idleMs);
   }
 
-  /** Rebuild due hours for up to `budgetMs`; returns how many. */
-  private work(budgetMs: number): number {
-    const deadline = performance.now() + budgetMs;
-    let built = 0;
-    while (performance.now() < deadline) {
-      const due = this.store.due(this.lastDueChunk(), 32);
-      if (due.length === 0) break;
-      for (const [device, chunk] of due) {
-        this.stats.fixes += this.store.rebuild(device, chunk, this.rule);
-        this.stats.chunks++;
-        built++;
-        if (performance.now() >= deadline) break;
-      }
-    }
-    return built;
+  /** Rebuild due hours for up to `budgetMs`; resolves with how many. */
+  private async work(budgetMs: number): Promise<number> {
+    const due = await this.store.due(this.lastDueChunk(), 32);
+    if (due.length === 0) return 0;
+    const done = await this.store.rebuild(due, this.build, LEVEL_COUNT, budgetMs);
+    this.stats.chunks += done.hours;
+    this.stats.fixes += done.fixes;
+    return done.hours;
   }
 }

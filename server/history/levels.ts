@@ -1,4 +1,5 @@
 import type { TrackPoint } from "../../protocol/history.ts";
+import type { BrokenLine } from "../stores/ports.ts";
 import { gapFlags, splitAt, type GapRule } from "./gaps.ts";
 import { simplifyLine } from "./simplify.ts";
 
@@ -10,15 +11,12 @@ import { simplifyLine } from "./simplify.ts";
 export const LEVEL_TOLERANCES_M: readonly number[] = [5, 20, 80, 320, 1280, 5120, 20480, 81920];
 export const LEVEL_COUNT = LEVEL_TOLERANCES_M.length;
 
-/**
- * Levels are built per hour of each device: a late fix rebuilds one hour, and an hour at 1 Hz is
- * 3,600 fixes, a few milliseconds of work. Each hour keeps its first and last fix in every level,
- * so hours join exactly and a year costs at least 2 × 8,760 vertices at any level — a query's
- * final pass merges those away.
+/*
+ * Levels are built per hour of each device (CHUNK_MS, in the storage ports): a late fix rebuilds
+ * one hour, and an hour at 1 Hz is 3,600 fixes, a few milliseconds of work. Each hour keeps its
+ * first and last fix in every level, so hours join exactly and a year costs at least 2 × 8,760
+ * vertices at any level — a query's final pass merges those away.
  */
-export const CHUNK_MS = 3_600_000;
-
-export const chunkOf = (ts: number) => Math.floor(ts / CHUNK_MS);
 
 /**
  * The coarsest level whose tolerance leaves at least half of `toleranceM` for the final pass, or
@@ -32,12 +30,6 @@ export function levelFor(toleranceM: number): number {
 
 /** Tolerance a level's vertices already carry (0 for raw fixes). */
 export const levelTolerance = (level: number) => (level < 0 ? 0 : LEVEL_TOLERANCES_M[level]!);
-
-/** One level of one chunk: its vertices, and per vertex whether the line breaks before it. */
-export interface ChunkLevel {
-  points: TrackPoint[];
-  breakBefore: Uint8Array;
-}
 
 /**
  * Every level of one chunk from its raw fixes. `previous` is the last fix before the chunk (or
@@ -54,12 +46,12 @@ export function buildChunkLevels(
   rule: GapRule,
   raw: readonly TrackPoint[],
   previous: TrackPoint | null,
-): ChunkLevel[] {
+): BrokenLine[] {
   const flags = gapFlags(rule, raw, previous);
   let pieces = splitAt(raw, flags);
   // Every piece after the first starts at a gap; the first one joins `previous` or not.
   const firstBreaks = pieces.map((_, i) => (i === 0 ? flags[0]! : 1));
-  const levels: ChunkLevel[] = [];
+  const levels: BrokenLine[] = [];
   for (let k = 0; k < LEVEL_COUNT; k++) {
     const tolerance = k === 0 ? LEVEL_TOLERANCES_M[0]! : LEVEL_TOLERANCES_M[k]! * 0.75;
     pieces = pieces.map((piece) => simplifyLine(piece, tolerance));

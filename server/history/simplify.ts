@@ -1,4 +1,4 @@
-import CheapRuler from "cheap-ruler";
+import { metresPerDegree } from "../../protocol/geo.ts";
 import type { TrackPoint } from "../../protocol/history.ts";
 
 /**
@@ -69,7 +69,7 @@ function simplifyPiece<T extends TrackPoint>(points: readonly T[], toleranceM: n
 
 function project(points: readonly TrackPoint[]): { xs: Float64Array; ys: Float64Array } {
   const mid = points[points.length >> 1]!;
-  const ruler = new CheapRuler(mid[1], "meters");
+  const ruler = metresPerDegree(mid[1]);
   const [, lat0, lon0] = mid;
   const xs = new Float64Array(points.length);
   const ys = new Float64Array(points.length);

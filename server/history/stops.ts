@@ -1,5 +1,5 @@
 import type { Stop } from "../../protocol/index.ts";
-import { LegRuler } from "./geodesy.ts";
+import { distanceM } from "../../protocol/geo.ts";
 
 /**
  * A fix as the analysis reads it: the store's raw row (time, latitude, longitude, speed, …), so a
@@ -71,7 +71,6 @@ const DEPARTURE_FIXES = 2;
  * confirmed stop keeps only sums.
  */
 export class StayDetector {
-  private readonly ruler = new LegRuler();
   /** The candidate: consecutive slow fixes, all within the radius of pending[0], not yet long enough. */
   private pending: Fix[] = [];
   private stay: Stay | null = null;
@@ -189,7 +188,7 @@ export class StayDetector {
   }
 
   private within(anchor: Fix, fix: Fix): boolean {
-    return this.ruler.distance(anchor[1], anchor[2], fix[1], fix[2]) <= this.thresholds.stopRadiusM;
+    return distanceM(anchor[1], anchor[2], fix[1], fix[2]) <= this.thresholds.stopRadiusM;
   }
 
   private isSlow(fix: Fix): boolean {

@@ -1,4 +1,4 @@
-import { LegRuler } from "./geodesy.ts";
+import { distanceM } from "../../protocol/geo.ts";
 import type { Fix } from "./stops.ts";
 
 /**
@@ -11,7 +11,6 @@ export class RawTotals {
   gaps = 0;
   maxSpeed: number | null = null;
 
-  private readonly ruler = new LegRuler();
   private previous: Fix | null = null;
 
   constructor(private readonly gapMs: number) {}
@@ -25,8 +24,7 @@ export class RawTotals {
     let speed = fix[3];
     if (speed === null) {
       const ms = previous === null || gap ? 0 : fix[0] - previous[0];
-      speed =
-        ms > 0 ? (this.ruler.distance(previous![1], previous![2], fix[1], fix[2]) * 1000) / ms : 0;
+      speed = ms > 0 ? (distanceM(previous![1], previous![2], fix[1], fix[2]) * 1000) / ms : 0;
     }
     if (this.maxSpeed === null || speed > this.maxSpeed) this.maxSpeed = speed;
   }

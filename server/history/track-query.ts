@@ -1,16 +1,17 @@
 import type { TrackPoint } from "../../protocol/history.ts";
-import type { ChunkSummary, TrackStore } from "../store/track-store.ts";
-import { gapFlags, splitAt, splitJsonAt, type GapRule } from "./gaps.ts";
-import { clipToBox } from "./clip.ts";
-import { metresPerPixel, type Bbox } from "./geo.ts";
+import type { Bbox } from "../../protocol/geo.ts";
 import {
   CHUNK_MS,
   chunkOf,
-  LEVEL_COUNT,
-  LEVEL_TOLERANCES_M,
-  levelFor,
-  levelTolerance,
-} from "./levels.ts";
+  type BrokenLine,
+  type ChunkSummary,
+  type TrackDevice,
+  type TrackStore,
+} from "../stores/ports.ts";
+import { gapFlags, splitAt, splitJsonAt, type GapRule } from "./gaps.ts";
+import { clipToBox } from "./clip.ts";
+import { metresPerPixel } from "./geo.ts";
+import { LEVEL_COUNT, LEVEL_TOLERANCES_M, levelFor, levelTolerance } from "./levels.ts";
 import { simplifyLine } from "./simplify.ts";
 
 export const TRACK_LIMITS = {
@@ -42,7 +43,7 @@ export const TRACK_LIMITS = {
 export type TrackLimits = typeof TRACK_LIMITS;
 
 export interface TrackQuery {
-  device: number;
+  device: TrackDevice;
   from: number;
   to: number;
   /** Either a tolerance in metres (0: raw fixes) or a map zoom. */
@@ -76,15 +77,15 @@ type Source = Pick<TrackStore, "chunks" | "raw" | "rawJson" | "gapEnds" | "level
  * at gaps, simplify it to the requested tolerance, and raise the tolerance until it fits the
  * vertex cap. The reply's tolerance is an honest bound: every fix left out lies within it.
  */
-export function queryTrack(
+export async function queryTrack(
   source: Source,
   rule: GapRule,
   query: TrackQuery,
   limits: TrackLimits = TRACK_LIMITS,
-): TrackResult {
+): Promise<TrackResult> {
   const started = performance.now();
   const { device, from, to, bbox } = query;
-  const all = source.chunks(device, chunkOf(from), chunkOf(to));
+  const all = await source.chunks(device, chunkOf(from), chunkOf(to));
   const dirty = all.filter((c) => c.dirty).length;
   if (dirty > limits.maxDirtyChunks) throw new TrackNotReady(dirty);
   const runs = relevantRuns(all, bbox);
@@ -94,7 +95,9 @@ export function queryTrack(
   const explicitRaw = "toleranceM" in query.detail && query.detail.toleranceM === 0;
   if ("toleranceM" in query.detail) tolerance = query.detail.toleranceM;
   else {
-    const lat = bbox ? (bbox.south + bbox.north) / 2 : (source.firstLat(device, from, to) ?? 0);
+    const lat = bbox
+      ? (bbox.south + bbox.north) / 2
+      : ((await source.firstLat(device, from, to)) ?? 0);
     tolerance = metresPerPixel(query.detail.zoom, lat) * limits.pixels;
     if (tolerance < limits.rawBelowM) tolerance = 0;
   }
@@ -125,8 +128,8 @@ export function queryTrack(
   // and the levels say where the gaps are, so no fix becomes a JavaScript value.
   const clean = runs.every((run) => run.every((c) => !c.dirty && c.counts));
   if (query.json && level < 0 && !bbox && clean && estimate(level) <= cap) {
-    const gapEnds = source.gapEnds(device, LEVEL_COUNT - 1, from, to);
-    const segmentsJson = splitJsonAt(source.rawJson(device, from, to), gapEnds);
+    const gapEnds = await source.gapEnds(device, LEVEL_COUNT - 1, from, to);
+    const segmentsJson = splitJsonAt(await source.rawJson(device, from, to), gapEnds);
     const readMs = performance.now() - started;
     return {
       toleranceM: 0,
@@ -136,7 +139,7 @@ export function queryTrack(
     };
   }
 
-  const read = readRuns(source, rule, { device, from, to, level }, runs, isRawChunk);
+  const read = await readRuns(source, rule, { device, from, to, level }, runs, isRawChunk);
   const readDone = performance.now();
   const kept = bbox ? clipToBox(bbox, read.points, read.breakBefore) : read;
   let segments = splitAt(kept.points, kept.breakBefore);
@@ -164,22 +167,19 @@ export function queryTrack(
   };
 }
 
-interface Part {
-  points: TrackPoint[];
-  breakBefore: Uint8Array;
-}
+type Part = BrokenLine;
 
 /**
  * Read each run of hours as a few range scans: consecutive hours from the same source (the level,
  * or raw fixes) in one. Raw parts get their gap flags here; a run's first fix always breaks.
  */
-function readRuns(
+async function readRuns(
   source: Source,
   rule: GapRule,
-  { device, from, to, level }: { device: number; from: number; to: number; level: number },
+  { device, from, to, level }: { device: TrackDevice; from: number; to: number; level: number },
   runs: ChunkSummary[][],
   isRawChunk: (c: ChunkSummary) => boolean,
-): Part {
+): Promise<Part> {
   const parts: Part[] = [];
   for (const run of runs) {
     let runStart = true;
@@ -192,10 +192,10 @@ function readRuns(
       const previous = runStart ? null : (parts.at(-1)?.points.at(-1) ?? null);
       let part: Part;
       if (rawPart) {
-        const points = source.raw(device, lo, hi);
+        const points = await source.raw(device, lo, hi);
         part = { points, breakBefore: gapFlags(rule, points, previous) };
       } else {
-        part = source.level(device, level, lo, hi);
+        part = await source.level(device, level, lo, hi);
       }
       if (part.points.length > 0) {
         if (runStart) part.breakBefore[0] = 1;

@@ -1,5 +1,5 @@
 import type { Stop, Trip } from "../../protocol/index.ts";
-import { LegRuler } from "./geodesy.ts";
+import { distanceM } from "../../protocol/geo.ts";
 import type { Fix, StayListener, Thresholds } from "./stops.ts";
 
 interface OpenTrip {
@@ -26,7 +26,6 @@ export class TripBuilder implements StayListener {
   distanceM = 0;
   stoppedMs = 0;
 
-  private readonly ruler = new LegRuler();
   private trip: OpenTrip | null = null;
   /** The last fix seen: a moving fix, or the last fix of a stop. */
   private previous: Fix | null = null;
@@ -69,7 +68,7 @@ export class TripBuilder implements StayListener {
   }
 
   private leg(trip: OpenTrip, from: Fix, to: Fix): void {
-    const measured = this.ruler.distance(from[1], from[2], to[1], to[2]);
+    const measured = distanceM(from[1], from[2], to[1], to[2]);
     // Between two fixes that both report standing still (a red light, a queue) the position only
     // wanders with GPS noise: that is time driving but no distance, or an hour of traffic lights
     // would add kilometres.

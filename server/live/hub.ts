@@ -2,18 +2,17 @@ import type { Namespace } from "socket.io";
 import type {
   LiveBatch,
   LiveClientToServer,
-  LiveDevice,
   LiveServerToClient,
   LiveSnapshot,
-  LiveUpdate,
   Position,
 } from "../../protocol/index.ts";
-import { TRAIL_STRIDE } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
-import type { StoredDevice } from "../store/position-store.ts";
-import { canSee, type User } from "../store/user-store.ts";
-import { deviceStatus, effectiveSpeed, type StatusRules } from "./status.ts";
+import type { AccessService, User } from "../services/access.ts";
+import type { DeviceChange } from "../services/devices.ts";
+import type { FeedEnd } from "../services/people.ts";
+import { LiveFleet, type FleetChanges } from "./fleet.ts";
+import type { StatusRules } from "./status.ts";
 
 export type LiveNamespace = Namespace<
   LiveClientToServer,
@@ -25,13 +24,6 @@ type LiveSocket = Parameters<Parameters<LiveNamespace["on"]>[1]>[0];
 
 /** Dashboards whose user sees every device share one broadcast in this room. */
 const ALL_DEVICES_ROOM = "all-devices";
-
-interface Tracked {
-  live: LiveDevice;
-  speed: number;
-  /** Fixes newer than the last batch's, flattened [ts, lat, lon, ...]; the last is `live.position`. */
-  fresh: number[];
-}
 
 /**
  * A viewer that is not a socket.io dashboard (a plain WebSocket, say). It gets the same snapshot
@@ -45,17 +37,14 @@ export interface LiveSink {
   end(why: FeedEnd): void;
 }
 
-/** Why a user's live feeds end early: their access was withdrawn, or it changed. */
-export type FeedEnd = "signed_out" | "access_changed";
-
-/** How often devices are checked for going silent; status changes ride the next tick. */
+/** How often devices are checked for going silent or still; status changes ride the next tick. */
 const SWEEP_MS = 1000;
 
 /**
- * The fleet as dashboards see it, and its fan-out. Committed positions update the latest fix per
- * device and mark it dirty; every tick one `fleet:updated` carrying only the dirty devices (and
- * their fixes since the last tick) is broadcast, serialised once for all dashboards, whatever the
- * number of positions that arrived.
+ * The live fan-out. Committed positions, device changes and the passing of time update the
+ * fleet (LiveFleet); every tick one `fleet:updated` carrying only what changed since the last
+ * tick is broadcast, serialised once for all dashboards that see every device, whatever the
+ * number of positions that arrived. Dashboards limited to some devices get their own slice.
  *
  * The tick is driven from two sides. A timer covers quiet times. Under load the commit path itself
  * fires the tick once it is due: a Node process saturated with socket reads can go seconds without
@@ -63,8 +52,7 @@ const SWEEP_MS = 1000;
  * would freeze exactly when the fleet is busiest.
  */
 export class LiveHub {
-  private readonly devices = new Map<string, Tracked>();
-  private dirty = new Set<string>();
+  private readonly fleet: LiveFleet;
   private timer: NodeJS.Timeout | null = null;
   private lastTickAt: number;
   private lastSweepAt: number;
@@ -76,30 +64,16 @@ export class LiveHub {
 
   constructor(
     private readonly nsp: LiveNamespace,
+    private readonly access: Pick<AccessService, "canSee" | "canSeeIn">,
     private readonly options: StatusRules & { tickMs: number },
     private readonly clock: Clock,
     private readonly logger: Logger,
-    initial: StoredDevice[],
   ) {
-    const now = clock.now();
-    this.lastTickAt = this.lastSweepAt = now;
-    for (const d of initial) {
-      const lastSeen = d.latestReceivedAt ?? 0;
-      const speed = d.latest?.speed ?? 0;
-      this.devices.set(d.deviceId, {
-        speed,
-        fresh: [],
-        live: {
-          id: d.deviceId,
-          position: d.latest,
-          lastSeen,
-          status: deviceStatus(speed, lastSeen, now, options),
-        },
-      });
-    }
+    this.fleet = new LiveFleet(options);
+    this.lastTickAt = this.lastSweepAt = clock.now();
     nsp.on("connection", (socket) => {
       const { user } = socket.data;
-      if (user.devices === "all") void socket.join(ALL_DEVICES_ROOM);
+      if (user.grant.all) void socket.join(ALL_DEVICES_ROOM);
       else this.limited.add(socket);
       socket.on("disconnect", () => this.limited.delete(socket));
       // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
@@ -110,43 +84,41 @@ export class LiveHub {
     this.schedule();
   }
 
+  /** The state to start from: the store's newest fixes and the directory's devices. */
+  seed(...args: Parameters<LiveFleet["seed"]>): void {
+    this.fleet.seed(...args);
+  }
+
   private schedule(): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.tick(), this.options.tickMs);
   }
 
-  /** Ingest's StoredListener: called after commit with the newly stored fixes of one report. */
-  readonly onStored = (deviceId: string, stored: Position[], receivedAt: number): void => {
-    let tracked = this.devices.get(deviceId);
-    if (!tracked) {
-      tracked = {
-        speed: 0,
-        fresh: [],
-        live: { id: deviceId, position: null, lastSeen: receivedAt, status: "stopped" },
-      };
-      this.devices.set(deviceId, tracked);
-    }
-    const live = tracked.live;
-    live.lastSeen = Math.max(live.lastSeen, receivedAt);
-    // A buffered backlog can arrive after live fixes: it belongs in history, but the map must
-    // never jump back, so only a fix newer than the one shown replaces it (and joins the trail).
-    let newest = live.position;
-    for (const p of inTimeOrder(stored)) {
-      if (!newest || p.ts > newest.ts) {
-        tracked.speed = effectiveSpeed(p, newest);
-        tracked.fresh.push(p.ts, p.lat, p.lon);
-        newest = p;
-      }
-    }
-    live.position = newest;
+  /** PositionService's StoredListener: called after commit with the newly stored fixes. */
+  readonly onStored = (deviceId: string, stored: Position[], receivedAt: number | null): void => {
     const now = this.clock.now();
-    live.status = deviceStatus(tracked.speed, live.lastSeen, now, this.options);
-    this.dirty.add(deviceId);
+    this.fleet.stored(deviceId, stored, receivedAt, now);
     // Queued behind the other reports of the same group commit, so one batch carries them all.
     if (!this.tickQueued && now - this.lastTickAt >= this.options.tickMs) {
       this.tickQueued = true;
       queueMicrotask(() => this.tick());
+    }
+  };
+
+  /** DeviceService's listener: a device appeared, changed or went. */
+  readonly onDeviceChange = (change: DeviceChange): void => {
+    if (change.type === "removed") return this.fleet.remove(change.deviceId);
+    const { deviceId, name, groups } = change.device;
+    this.fleet.label({ deviceId, name, groups }, this.clock.now());
+    if (change.type === "updated" && change.before.groups.join() !== groups.join()) {
+      // A limited dashboard for which the device came into or out of view starts over from a
+      // snapshot: a delta cannot add a device it never had, nor say why one went.
+      const changed = (user: User) =>
+        this.access.canSeeIn(user, deviceId, change.before.groups) !==
+        this.access.canSeeIn(user, deviceId, groups);
+      for (const socket of this.limited) if (changed(socket.data.user)) socket.disconnect(true);
+      for (const sink of this.sinks) if (changed(sink.user)) sink.end("access_changed");
     }
   };
 
@@ -174,12 +146,12 @@ export class LiveHub {
     return {
       serverTime: this.clock.now(),
       tickMs: this.options.tickMs,
-      devices: this.list().filter((d) => canSee(user, d.id)),
+      devices: this.list().filter((d) => this.access.canSee(user, d.id)),
     };
   }
 
-  list(): LiveDevice[] {
-    return [...this.devices.values()].map((t) => t.live);
+  list(): LiveSnapshot["devices"] {
+    return this.fleet.list();
   }
 
   /** Send what changed since the last tick, if anything did and anyone is watching. */
@@ -188,50 +160,37 @@ export class LiveHub {
     this.tickQueued = false;
     this.lastTickAt = now;
     this.schedule();
-    if (now - this.lastSweepAt >= SWEEP_MS) this.sweep(now);
-    if (this.dirty.size === 0) return;
-    const changed = this.dirty;
-    this.dirty = new Set();
-    const watched = this.nsp.sockets.size > 0 || this.sinks.size > 0;
-    const batch: LiveBatch = { serverTime: now, devices: [] };
-    for (const id of changed) {
-      const tracked = this.devices.get(id);
-      if (!tracked) continue;
-      const { fresh } = tracked;
-      tracked.fresh = [];
-      if (!watched) continue;
-      const update: LiveUpdate = { ...tracked.live };
-      // The newest fix travels as `position`; only the ones before it need the trail.
-      if (fresh.length > TRAIL_STRIDE) update.trail = fresh.slice(0, -TRAIL_STRIDE);
-      batch.devices.push(update);
+    if (now - this.lastSweepAt >= SWEEP_MS) {
+      this.lastSweepAt = now;
+      this.fleet.sweep(now);
     }
-    if (!watched) return;
+    if (!this.fleet.changed) return;
+    const changes = this.fleet.take();
+    if (this.nsp.sockets.size === 0 && this.sinks.size === 0) return;
+    const batch: LiveBatch = { serverTime: now, devices: changes.updates };
+    if (changes.removed.length > 0) batch.removed = changes.removed.map((r) => r.id);
     // Serialised once for every all-devices dashboard; limited ones get their own slice.
     this.nsp.to(ALL_DEVICES_ROOM).emit("fleet:updated", batch);
     for (const socket of this.limited) {
-      const { user } = socket.data;
-      const devices = batch.devices.filter((d) => canSee(user, d.id));
-      if (devices.length > 0) socket.emit("fleet:updated", { ...batch, devices });
+      const slice = this.sliceFor(socket.data.user, batch, changes);
+      if (slice) socket.emit("fleet:updated", slice);
     }
     for (const sink of this.sinks) {
-      if (sink.user.devices === "all") sink.batch(batch);
-      else {
-        const devices = batch.devices.filter((d) => canSee(sink.user, d.id));
-        if (devices.length > 0) sink.batch({ ...batch, devices });
-      }
+      const slice = sink.user.grant.all ? batch : this.sliceFor(sink.user, batch, changes);
+      if (slice) sink.batch(slice);
     }
   }
 
-  /** Mark devices that went silent as offline. */
-  private sweep(now: number): void {
-    this.lastSweepAt = now;
-    for (const [id, t] of this.devices) {
-      const status = deviceStatus(t.speed, t.live.lastSeen, now, this.options);
-      if (status !== t.live.status) {
-        t.live.status = status;
-        this.dirty.add(id);
-      }
-    }
+  /** The part of a batch a limited user may see, or null when nothing. */
+  private sliceFor(user: User, batch: LiveBatch, changes: FleetChanges): LiveBatch | null {
+    const devices = batch.devices.filter((d) => this.access.canSee(user, d.id));
+    const removed = changes.removed
+      .filter((r) => this.access.canSeeIn(user, r.id, r.groups))
+      .map((r) => r.id);
+    if (devices.length === 0 && removed.length === 0) return null;
+    const slice: LiveBatch = { serverTime: batch.serverTime, devices };
+    if (removed.length > 0) slice.removed = removed;
+    return slice;
   }
 
   close(): void {
@@ -239,12 +198,4 @@ export class LiveHub {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
   }
-}
-
-/** Reports are almost always in time order already; sort a copy only when one is not. */
-function inTimeOrder(positions: Position[]): Position[] {
-  for (let i = 1; i < positions.length; i++) {
-    if (positions[i]!.ts < positions[i - 1]!.ts) return [...positions].sort((a, b) => a.ts - b.ts);
-  }
-  return positions;
 }

@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ImportReply } from "../../protocol/index.ts";
-import { openDatabase } from "../../server/store/database.ts";
-import { PositionStore, type NewPosition } from "../../server/store/position-store.ts";
+import { silentLogger } from "../../server/logger.ts";
+import type { NewPosition } from "../../server/stores/ports.ts";
+import { openSqliteStores } from "../../server/stores/sqlite/index.ts";
 import { signIn } from "../support/locus.ts";
 import { freePort, spawnServer } from "../support/server-process.ts";
 
@@ -60,8 +61,10 @@ async function watchRss<T>(
 beforeAll(async () => {
   // A million fixes written straight into the file (ingesting them over sockets is not what is
   // being tested here, and would take minutes).
-  const db = openDatabase(dbPath);
-  const store = new PositionStore(db);
+  const stores = openSqliteStores(
+    { file: dbPath, durability: "normal", commitDelayMs: 0, commitMaxRows: 10_000, worker: false },
+    silentLogger,
+  );
   for (let start = 0; start < POINTS; start += 10_000) {
     const rows: NewPosition[] = [];
     for (let i = start; i < start + 10_000; i++) {
@@ -78,12 +81,12 @@ beforeAll(async () => {
         flag: null,
       });
     }
-    store.insertBatch(rows);
+    await stores.positions.append(rows);
   }
-  store.insertBatch([
+  await stores.positions.append([
     { deviceId: "into", position: { ts: T0, lat: 1, lon: 1 }, receivedAt: T0, flag: null },
   ]);
-  db.close();
+  await stores.close();
 
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;

@@ -41,7 +41,7 @@ describe("npm run locus -- import", () => {
     run(process.execPath, [
       "--import",
       "tsx",
-      "server/cli/locus.ts",
+      "server/transports/cli/locus.ts",
       ...args,
       "--db",
       server.dbPath,

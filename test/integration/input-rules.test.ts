@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
-import { openDatabase } from "../../server/store/database.ts";
+import { openDatabase } from "../../server/stores/sqlite/database.ts";
 import { makePosition, report, useTestBed, waitFor } from "../support/locus.ts";
 
 const bed = useTestBed();
@@ -86,7 +86,7 @@ describe("durability", () => {
     ["normal", 1],
     ["full", 2],
   ] as const)("--durability %s sets synchronous=%i on a WAL database", (mode, level) => {
-    const db = openDatabase(":memory:", mode);
+    const db = openDatabase(":memory:", { durability: mode });
     expect(db.pragma("synchronous", { simple: true })).toBe(level);
     db.close();
   });

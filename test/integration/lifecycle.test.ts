@@ -46,7 +46,9 @@ describe("server lifecycle", () => {
     const devices = await Promise.all(["a", "b", "c"].map((id) => connectDevice(server.url, id)));
     cleanup.push(() => devices.forEach((d) => d.close()));
     const acks = devices.map((d) => report(d, makePosition()));
-    await waitFor(() => server.locus.app.committer.queued === 3, { what: "3 queued rows" });
+    await waitFor(() => server.locus.stores.positions.stats().queued === 3, {
+      what: "3 queued rows",
+    });
 
     const started = Date.now();
     await server.stop();

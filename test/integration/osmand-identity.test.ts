@@ -28,7 +28,7 @@ describe("OsmAnd protocol: device identity", () => {
       `/osmand?id=${encodeURIComponent("no spaces")}&lat=1&lon=1`,
     );
     expect(badId.status).toBe(400);
-    expect(badId.body).toMatch(/id must be 1–64 characters/);
+    expect(badId.body).toMatch(/id: must be 1–64 characters/);
     expect(storedRows(server.dbPath, "stranger")).toHaveLength(0);
     expect(storedRows(server.dbPath, "owned")).toHaveLength(0);
   });

@@ -58,7 +58,12 @@ describe("changing a user's role and grants", () => {
 
     const res = await admin("/vera", "PATCH", { role: "viewer", devices: ["van-b"] });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: "vera", role: "viewer", devices: ["van-b"] });
+    expect(await res.json()).toEqual({
+      name: "vera",
+      role: "viewer",
+      devices: ["van-b"],
+      groups: [],
+    });
 
     const ids = (r: { devices: { id: string }[] }) => r.devices.map((d) => d.id);
     const rest = await fetch(`${bed.server.url}/api/devices`, { headers: { cookie } });
@@ -75,7 +80,12 @@ describe("changing a user's role and grants", () => {
 
     // Made an admin, vera sees everything, whatever list was sent.
     const promoted = await admin("/vera", "PATCH", { role: "admin", devices: [] });
-    expect(await promoted.json()).toEqual({ name: "vera", role: "admin", devices: "all" });
+    expect(await promoted.json()).toEqual({
+      name: "vera",
+      role: "admin",
+      devices: "all",
+      groups: [],
+    });
   });
 
   it("refuses to take away your own admin role, and names the field of a bad body", async () => {
@@ -179,7 +189,7 @@ describe("the CLI", () => {
     expect(await runCli(bed.server.dbPath, "user", "remove", "vera")).toBe("vera removed\n");
     expect(await login("vera", reset.password)).toBe(401);
     await expect(runCli(bed.server.dbPath, "user", "remove", "admin")).rejects.toThrow(
-      /"admin" is the last admin; add another admin first/,
+      /"admin" is the last admin and cannot be removed; add another admin first/,
     );
   });
 });

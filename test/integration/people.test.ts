@@ -120,7 +120,7 @@ describe("what needs a user", () => {
     const { stdout } = await promisify(execFile)(process.execPath, [
       "--import",
       "tsx",
-      "server/cli/locus.ts",
+      "server/transports/cli/locus.ts",
       "user",
       "token",
       "admin",

@@ -3,13 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LevelBuilder } from "../../server/history/level-builder.ts";
-import { CHUNK_MS } from "../../server/history/levels.ts";
-import { GroupCommitter } from "../../server/ingest/group-commit.ts";
 import { silentLogger } from "../../server/logger.ts";
-import { openDatabase, type Db } from "../../server/store/database.ts";
-import { PositionStore, type NewPosition } from "../../server/store/position-store.ts";
-import { WorkerWriter } from "../../server/store/position-writer.ts";
-import { TrackStore } from "../../server/store/track-store.ts";
+import { CHUNK_MS, type NewPosition } from "../../server/stores/ports.ts";
+import { openSqliteStores, type SqliteStores } from "../../server/stores/sqlite/index.ts";
 
 // The storage worker on a real SQLite file, with the main thread's own connection beside it, as
 // the server runs them.
@@ -23,27 +19,30 @@ const fix = (deviceId: string, ts: number, extra: Partial<NewPosition> = {}): Ne
 });
 
 let dir: string;
-let db: Db;
-let store: PositionStore;
-let writer: WorkerWriter;
+let stores: SqliteStores;
+
+function open(commit = { commitDelayMs: 0, commitMaxRows: 5000 }): SqliteStores {
+  return openSqliteStores(
+    { file: join(dir, "locus.db"), durability: "normal", worker: true, ...commit },
+    silentLogger,
+  );
+}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "locus-writer-"));
-  const file = join(dir, "locus.db");
-  db = openDatabase(file);
-  store = new PositionStore(db);
-  writer = new WorkerWriter({ file, durability: "normal" }, store, silentLogger);
+  stores = open();
 });
 
 afterEach(async () => {
-  await writer.close();
-  db.close();
+  await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("WorkerWriter", () => {
-  it("stores every field, tells duplicates apart and teaches the main store new devices", async () => {
-    expect(store.hasDevice("van")).toBe(false);
+const everything = { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10, withFlagged: true };
+
+describe("SQLite positions on the storage worker", () => {
+  it("stores every field, tells duplicates apart, and reads back what the worker wrote", async () => {
+    const { positions } = stores;
     const rows = [
       fix("van", T0, { position: { ts: T0, lat: 1, lon: 2, alt: 30, accuracy: 4, battery: 80 } }),
       fix("van", T0 + 1000, {
@@ -51,14 +50,13 @@ describe("WorkerWriter", () => {
       }),
       fix("van", T0 + 2000, { flag: "null_island" }),
     ];
-    expect(await writer.write(rows)).toEqual([true, true, true]);
-    expect(await writer.write([fix("van", T0 + 1000), fix("van", T0 + 3000)])).toEqual([
+    expect(await positions.append(rows)).toEqual([true, true, true]);
+    expect(await positions.append([fix("van", T0 + 1000), fix("van", T0 + 3000)])).toEqual([
       false,
       true,
     ]);
 
-    expect(store.hasDevice("van")).toBe(true);
-    const stored = store.positions("van", { from: 0, to: Infinity, limit: 10, withFlagged: true });
+    const stored = await positions.page("van", everything);
     expect(stored.map((p) => p.ts)).toEqual([T0, T0 + 1000, T0 + 2000, T0 + 3000]);
     expect(stored[0]).toEqual({ ts: T0, lat: 1, lon: 2, alt: 30, accuracy: 4, battery: 80 });
     expect(stored[1]).toEqual({
@@ -70,50 +68,66 @@ describe("WorkerWriter", () => {
     expect(stored[2]!.flag).toBe("null_island");
   });
 
+  it("knows a device registered on the main connection when the worker stores its first fix", async () => {
+    // Registered before and after the worker has started: either way the main thread resolves
+    // the device, so its fixes are readable at once (issue #12, defect 1).
+    await stores.devices.update("early", { idOnly: true }, T0);
+    await stores.positions.append([fix("early", T0)]);
+    await stores.devices.update("late", { idOnly: true }, T0);
+    await stores.positions.append([fix("late", T0)]);
+    expect(await stores.positions.page("early", everything)).toHaveLength(1);
+    expect(await stores.positions.page("late", everything)).toHaveLength(1);
+  });
+
   it("marks an hour again after the level builder rebuilt it", async () => {
-    const tracks = new TrackStore(db, store.trackMarks);
     const later = { now: () => T0 + 10 * CHUNK_MS };
-    const builder = new LevelBuilder(
-      tracks,
-      { maxGapMs: 300_000, maxJumpM: 5000 },
-      later,
-      silentLogger,
-    );
-    await writer.write([fix("bus", T0), fix("bus", T0 + 1000)]);
-    expect(tracks.pending()).toBe(2); // the hour and the next
-    expect(builder.drain()).toBe(2);
-    expect(tracks.pending()).toBe(0);
+    const rule = { maxGapMs: 300_000, maxJumpM: 5000 };
+    const builder = new LevelBuilder(stores.tracks, rule, later, silentLogger);
+    await stores.positions.append([fix("bus", T0), fix("bus", T0 + 1000)]);
+    expect(await stores.tracks.pending()).toBe(2); // the hour and the next
+    expect(await builder.drain()).toBe(2);
+    expect(await stores.tracks.pending()).toBe(0);
 
     // The worker remembers having marked that hour; the main thread's rebuild must reach it, or
     // this fix would leave the rebuilt hour stale and unmarked.
-    await writer.write([fix("bus", T0 + 2000)]);
-    expect(tracks.pending()).toBe(2);
+    await stores.positions.append([fix("bus", T0 + 2000)]);
+    expect(await stores.tracks.pending()).toBe(2);
   });
 
-  it("finishes the writes under way before it closes", async () => {
+  it("commits what is queued before it closes, then refuses", async () => {
+    for (const k of [1, 2, 3]) await stores.devices.ensure(`d${k}`, T0);
     const writes = [1, 2, 3].map((k) =>
-      writer.write(Array.from({ length: 500 }, (_, i) => fix(`d${k}`, T0 + i))),
+      stores.positions.append(Array.from({ length: 500 }, (_, i) => fix(`d${k}`, T0 + i))),
     );
-    await writer.close();
+    await stores.stopWriting();
     const results = await Promise.all(writes);
     expect(results.flat().every(Boolean)).toBe(true);
-    expect(store.positions("d3", { from: 0, to: Infinity, limit: 1000 })).toHaveLength(500);
-    await expect(writer.write([fix("late", T0)])).rejects.toThrow(/closing/);
+    expect(await stores.positions.page("d3", { ...everything, limit: 1000 })).toHaveLength(500);
+    await expect(stores.positions.append([fix("late", T0)])).rejects.toThrow(/closing/);
   });
-});
 
-describe("GroupCommitter with the worker", () => {
   it("runs exclusive work only between transactions", async () => {
-    const committer = new GroupCommitter(writer, { delayMs: 0, maxRows: 1 }, silentLogger);
+    await stores.close();
+    stores = open({ commitDelayMs: 0, commitMaxRows: 1 });
+    await stores.devices.update("car", { idOnly: true }, T0);
     const seen: number[] = [];
-    const visible = () =>
-      seen.push(store.positions("car", { from: 0, to: Infinity, limit: 9 }).length);
-    const stored = committer.submit([fix("car", T0)]);
-    committer.runExclusive(visible); // a transaction is under way: runs once it has committed
+    const visible = async () => seen.push((await stores.positions.page("car", everything)).length);
+    const stored = stores.positions.append([fix("car", T0)]);
+    const between = stores.committer.runExclusive(visible); // a write is under way: after it
     expect(seen).toEqual([]);
     await stored;
+    await between;
     expect(seen).toEqual([1]);
-    committer.runExclusive(visible); // nothing under way: at once
-    expect(seen).toEqual([1, 1]);
+  });
+
+  it("deletes a removed device's rows after those already queued for it", async () => {
+    await stores.devices.ensure("gone", T0);
+    const queued = stores.positions.append([fix("gone", T0), fix("gone", T0 + 1000)]);
+    const removed = await stores.devices.remove("gone");
+    await queued;
+    expect(removed).toBe(2);
+    expect(await stores.devices.get("gone")).toBeNull();
+    expect(await stores.positions.page("gone", everything)).toEqual([]);
+    expect(stores.db.prepare("SELECT count(*) FROM positions").pluck().get()).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
-import { tileSources } from "../../server/http/security.ts";
+import { tileSources } from "../../server/transports/http/security.ts";
 import { connectDevice, useTestBed } from "../support/locus.ts";
 
 const bed = useTestBed();

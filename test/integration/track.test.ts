@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrackReply } from "../../protocol/history.ts";
 import type { Position } from "../../protocol/index.ts";
-import { CHUNK_MS } from "../../server/history/levels.ts";
+import { CHUNK_MS } from "../../server/stores/ports.ts";
 import { historyTrack } from "../../simulator/history-track.ts";
 import {
   connectDevice,
@@ -83,7 +83,7 @@ beforeAll(async () => {
   await send(fixes);
   // One implausible fix (far too inaccurate) in the morning: stored, flagged, never drawn.
   await send([{ ts: DAY + 8 * CHUNK_MS + 1, lat: 10, lon: 10, accuracy: 5000 }]);
-  await server.locus.app.levels.whenIdle();
+  await server.locus.levels.whenIdle();
 }, 60_000);
 afterAll(async () => {
   socket.close();
@@ -179,7 +179,7 @@ describe("GET /api/devices/:id/track", () => {
       lon: parked.lon,
     }));
     await send(excursion);
-    await server.locus.app.levels.whenIdle();
+    await server.locus.levels.whenIdle();
     expect(
       dbValue(
         "SELECT count(*) FROM track_dirty WHERE chunk < 400000000 AND chunk * 3600000 < " +

@@ -274,7 +274,7 @@ export async function runCli(dbPath: string, ...args: string[]): Promise<string>
   const { stdout } = await promisify(execFile)(process.execPath, [
     "--import",
     "tsx",
-    "server/cli/locus.ts",
+    "server/transports/cli/locus.ts",
     ...args,
     "--db",
     dbPath,
@@ -290,7 +290,7 @@ export async function addDevicesWithCli(
   const { stdout } = await promisify(execFile)(process.execPath, [
     "--import",
     "tsx",
-    "server/cli/locus.ts",
+    "server/transports/cli/locus.ts",
     "device",
     "add",
     ...ids,

@@ -4,15 +4,20 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { LiveBatch, LiveDevice, LiveSnapshot } from "../../protocol/index.ts";
 import { WS_CLOSE } from "../../protocol/ws.ts";
 import { systemClock } from "../../server/clock.ts";
-import { WsViewer } from "../../server/gateways/ws-viewer.ts";
-import type { User } from "../../server/store/user-store.ts";
+import { WsViewer } from "../../server/transports/ws/viewer.ts";
+import type { User } from "../../server/services/access.ts";
 import { waitFor } from "../support/locus.ts";
 
 /**
  * A viewer that stops reading must not make the server queue without bound. Real sockets on
  * loopback: the client's TCP socket is paused, so the server's send buffer really fills.
  */
-const admin: User = { id: 1, name: "admin", role: "admin", devices: "all" };
+const admin: User = {
+  id: 1,
+  name: "admin",
+  role: "admin",
+  grant: { all: true, devices: new Set(), groups: new Set() },
+};
 const LAG_BYTES = 256 * 1024;
 
 function bigBatch(n: number): LiveBatch {

@@ -16,7 +16,7 @@ import type {
   UpdateDeviceRequest,
   ResetPasswordReply,
   SetAccessRequest,
-} from "../../../protocol/api.ts";
+} from "../../../protocol/index.ts";
 import type { Position } from "../../../protocol/position.ts";
 
 /** The REST calls the dashboard makes. Same origin: in development Vite proxies /api. */

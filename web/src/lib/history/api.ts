@@ -7,7 +7,7 @@ import type {
   TrackReply,
   TripsReply,
 } from "../../../../protocol/history.ts";
-import type { ErrorReply } from "../../../../protocol/api.ts";
+import type { ErrorReply } from "../../../../protocol/errors.ts";
 import { HttpError, request } from "../api.ts";
 import type { TimeRange } from "./range.ts";
 

@@ -1,0 +1,124 @@
+import type { IncomingHttpHeaders } from "node:http";
+import argon2 from "argon2";
+import { parse as parseCookies } from "cookie";
+import { deviceIdSchema, type Role } from "../../protocol/index.ts";
+import type { Clock } from "../clock.ts";
+import type { UserRecord, UserStore } from "../stores/ports.ts";
+import type { DeviceService } from "./devices.ts";
+import { notFound } from "./errors.ts";
+import { hash, newSecret } from "./secrets.ts";
+
+export const SESSION_COOKIE = "locus_session";
+
+/** A signed-in person: who, what they may do, and which devices they may see. */
+export interface User {
+  id: number;
+  name: string;
+  role: Role;
+  grant: {
+    /** Every device (always so for admins). */
+    all: boolean;
+    devices: ReadonlySet<string>;
+    /** Groups whose members, present and future, they see. */
+    groups: ReadonlySet<string>;
+  };
+}
+
+export function toUser({ id, name, role, grant }: UserRecord): User {
+  return {
+    id,
+    name,
+    role,
+    grant: {
+      all: role === "admin" || grant.all,
+      devices: new Set(grant.devices),
+      groups: new Set(grant.groups),
+    },
+  };
+}
+
+/**
+ * Who is asking, and what they may see. A browser session (HttpOnly cookie) or a script's API
+ * token (`Authorization: Bearer lca_…`, or socket.io `auth.token`): HTTP, socket.io and the plain
+ * WebSocket ask the same way. `canSee` is the one answer to "may this user see this device", for
+ * every route, feed and channel.
+ */
+export class AccessService {
+  /** Compared against when a name is unknown, so a wrong name costs as long as a wrong password. */
+  private readonly decoyHash = argon2.hash("decoy password");
+
+  constructor(
+    private readonly users: UserStore,
+    private readonly devices: DeviceService,
+    private readonly clock: Clock,
+    private readonly sessionTtlMs: number,
+  ) {}
+
+  async identify(headers: IncomingHttpHeaders, authToken?: unknown): Promise<User | null> {
+    const bearer = /^Bearer (\S+)$/.exec(headers.authorization ?? "")?.[1];
+    const apiToken = bearer ?? (typeof authToken === "string" ? authToken : undefined);
+    if (apiToken) return this.userOf(await this.users.apiTokenUser(hash(apiToken)));
+    const session = this.sessionToken(headers);
+    if (!session) return null;
+    return this.userOf(await this.users.sessionUser(hash(session), this.clock.now()));
+  }
+
+  sessionToken(headers: IncomingHttpHeaders): string | undefined {
+    return headers.cookie ? parseCookies(headers.cookie)[SESSION_COOKIE] : undefined;
+  }
+
+  /** A new session if the password is right, else null; takes as long either way. */
+  async login(
+    name: string,
+    password: string,
+  ): Promise<{ user: User; token: string; expiresAt: number } | null> {
+    const record = await this.users.byName(name);
+    const ok = await argon2
+      .verify(record ? record.passwordHash : await this.decoyHash, password)
+      .catch(() => false);
+    if (!record || !ok) return null;
+    const now = this.clock.now();
+    await this.users.deleteExpiredSessions(now);
+    const expiresAt = now + this.sessionTtlMs;
+    const token = newSecret("lcs_");
+    await this.users.createSession(record.id, hash(token), expiresAt);
+    return { user: toUser(record), token, expiresAt };
+  }
+
+  async logout(headers: IncomingHttpHeaders): Promise<void> {
+    const token = this.sessionToken(headers);
+    if (token) await this.users.deleteSession(hash(token));
+  }
+
+  /** Whether the user may see the device: granted all, by id, or by one of its groups. */
+  canSee(user: User, deviceId: string): boolean {
+    const { grant } = user;
+    if (grant.all || grant.devices.has(deviceId)) return true;
+    if (grant.groups.size === 0) return false;
+    return this.devices.groupsOf(deviceId).some((g) => grant.groups.has(g));
+  }
+
+  /** As `canSee`, for a device with the given groups (before or after a change). */
+  canSeeIn(user: User, deviceId: string, groups: readonly string[]): boolean {
+    const { grant } = user;
+    return grant.all || grant.devices.has(deviceId) || groups.some((g) => grant.groups.has(g));
+  }
+
+  /**
+   * The device named by a request, if it exists and the user may see it. Not granted answers
+   * exactly like unknown, so a viewer cannot probe which devices exist. A registered device that
+   * never reported exists.
+   */
+  async visibleDevice(user: User, deviceId: string): Promise<string> {
+    const exists =
+      deviceIdSchema.safeParse(deviceId).success && (await this.devices.find(deviceId)) !== null;
+    if (!exists || !this.canSee(user, deviceId)) {
+      throw notFound(`no device "${String(deviceId).slice(0, 64)}"`);
+    }
+    return deviceId;
+  }
+
+  private userOf(record: UserRecord | null): User | null {
+    return record ? toUser(record) : null;
+  }
+}

@@ -1,0 +1,76 @@
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import { thresholdsFrom } from "../history/analysis.ts";
+import type { Logger } from "../logger.ts";
+import type { LatestFix, Stores } from "../stores/ports.ts";
+import { AccessService } from "./access.ts";
+import { DeviceService } from "./devices.ts";
+import { HistoryService } from "./history.ts";
+import { PeopleService } from "./people.ts";
+import { PlausibilityCheck } from "./plausibility.ts";
+import { PositionService } from "./positions.ts";
+import { RateLimiter } from "./rate-limit.ts";
+
+/** Every rule of Locus, over one set of stores: what the server and the CLI both run. */
+export interface Services {
+  devices: DeviceService;
+  access: AccessService;
+  people: PeopleService;
+  positions: PositionService;
+  history: HistoryService;
+}
+
+/**
+ * Build the services over the stores and load what they keep in memory (the device directory).
+ * Picks no implementation: the caller chose the stores.
+ */
+export async function createServices(
+  stores: Stores,
+  config: Readonly<Config>,
+  options: {
+    clock: Clock;
+    logger: Logger;
+    /** Each device's newest fix, the live plausibility chain's start (the CLI reports nothing). */
+    latest?: readonly LatestFix[];
+  },
+): Promise<Services> {
+  const { clock, logger, latest = [] } = options;
+  const devices = new DeviceService(stores.devices, clock, {
+    openRegistration: config.openRegistration,
+  });
+  await devices.load();
+  const access = new AccessService(
+    stores.users,
+    devices,
+    clock,
+    config.sessionTtlHours * 3_600_000,
+  );
+  const people = new PeopleService(stores.users, devices, clock);
+  const rules = {
+    maxFutureMs: config.maxFutureMs,
+    maxAccuracyM: config.maxAccuracyM,
+    maxImpliedSpeed: config.maxImpliedSpeed,
+  };
+  const positions = new PositionService({
+    store: stores.positions,
+    devices,
+    limiter: new RateLimiter({ rate: config.rateLimit, burst: config.rateBurst }),
+    plausibility: new PlausibilityCheck(rules, latest),
+    rules,
+    clock,
+    logger,
+  });
+  const history = new HistoryService({
+    positions: stores.positions,
+    tracks: stores.tracks,
+    access,
+    thresholds: thresholdsFrom(config),
+    gaps: gapRuleFrom(config),
+  });
+  return { devices, access, people, positions, history };
+}
+
+/** When two fixes are too far apart to join with a line, from the settings. */
+export function gapRuleFrom(config: Readonly<Config>) {
+  return { maxGapMs: config.gapMinutes * 60_000, maxJumpM: config.gapKm * 1000 };
+}

@@ -1,0 +1,240 @@
+import type { Bbox } from "../../protocol/geo.ts";
+import type {
+  HistoryPosition,
+  ImplausibleReason,
+  Position,
+  PositionRow,
+  Role,
+  TrackPoint,
+} from "../../protocol/index.ts";
+
+/**
+ * The storage ports: what the services need from a database, and nothing about how one is
+ * written. `sqlite/` implements them for the embedded default; a networked database implements
+ * the same interfaces, which is why every method that could need I/O returns a promise.
+ *
+ * Stores import nothing above them (no service, no transport, no history algorithm): work that
+ * needs a rule, such as building a track's levels, is handed in as a function.
+ */
+
+// ---- positions ---------------------------------------------------------------------------
+
+/** A validated position on its way to disk. */
+export interface NewPosition {
+  deviceId: string;
+  position: Position;
+  receivedAt: number;
+  /** Why the fix is implausible, or null. Flagged fixes are stored but left out of views. */
+  flag: ImplausibleReason | null;
+}
+
+export interface LatestFix {
+  deviceId: string;
+  /** The plausible fix with the greatest `ts`, or null for a device that never reported. */
+  latest: Position | null;
+  /** When the server received that fix (epoch ms). */
+  latestReceivedAt: number | null;
+}
+
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** Raised by `append` once the store is closing: the caller answers "retry later". */
+export class StoreClosedError extends Error {}
+
+export interface PositionStore {
+  /**
+   * Store the rows; resolves only once they are committed, with per row true when stored now or
+   * false when the device already had a fix with that `ts` (a duplicate, nothing written). Every
+   * device named must exist (DeviceStore.ensure). Rejects with StoreClosedError while closing.
+   */
+  append(rows: readonly NewPosition[]): Promise<boolean[]>;
+  /** Fixes with from ≤ ts ≤ to, oldest first, at most `limit`; flagged ones only if asked. */
+  page(
+    deviceId: string,
+    range: TimeRange & { limit: number; withFlagged?: boolean },
+  ): Promise<HistoryPosition[]>;
+  /**
+   * A device's plausible fixes in a range, oldest first, in pages. No cursor stays open between
+   * pages, so a consumer may take its time (a slow download) without holding up ingest.
+   */
+  scan(deviceId: string, range: TimeRange, pageSize?: number): AsyncIterable<PositionRow[]>;
+  /** The newest plausible fix of every device: live state after a restart. */
+  latest(): Promise<LatestFix[]>;
+  /** Commits so far, rows they carried, rows waiting: for /api/health. */
+  stats(): { commits: number; rows: number; queued: number };
+}
+
+// ---- devices and groups ------------------------------------------------------------------
+
+export interface DeviceRecord {
+  deviceId: string;
+  /** Display name chosen by an admin; null shows the id. */
+  name: string | null;
+  createdAt: number;
+  /** SHA-256 of the device's token, or null when none was issued. */
+  tokenHash: string | null;
+  /** May report by its identifier alone (phone apps that cannot send a secret). */
+  idOnly: boolean;
+  /** Names of the groups it belongs to, sorted. */
+  groups: string[];
+}
+
+export interface GroupRecord {
+  name: string;
+  createdAt: number;
+}
+
+export interface DeviceStore {
+  get(deviceId: string): Promise<DeviceRecord | null>;
+  list(): Promise<DeviceRecord[]>;
+  /** Create the device if it does not exist (a first report, an import). */
+  ensure(deviceId: string, now: number): Promise<void>;
+  /** Create the device if needed, then set the given fields. */
+  update(
+    deviceId: string,
+    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "groups">>,
+    now: number,
+  ): Promise<DeviceRecord>;
+  /** Stored fixes of the device (what removing it would delete). */
+  countPositions(deviceId: string): Promise<number>;
+  /**
+   * Delete the device with all it stored (fixes, levels, grants, memberships). Resolves with the
+   * number of fixes deleted, or null when there was no such device.
+   */
+  remove(deviceId: string): Promise<number | null>;
+  groups(): Promise<GroupRecord[]>;
+  /** False when a group of that name exists. */
+  createGroup(name: string, now: number): Promise<boolean>;
+  /** Also removes its memberships and grants. False when there was no such group. */
+  removeGroup(name: string): Promise<boolean>;
+}
+
+// ---- people ------------------------------------------------------------------------------
+
+/** Which devices a user sees besides what their role implies. */
+export interface GrantRecord {
+  all: boolean;
+  devices: string[];
+  groups: string[];
+}
+
+export interface UserRecord {
+  id: number;
+  name: string;
+  role: Role;
+  grant: GrantRecord;
+}
+
+export interface UserStore {
+  count(): Promise<number>;
+  list(): Promise<UserRecord[]>;
+  byName(name: string): Promise<(UserRecord & { passwordHash: string }) | null>;
+  /** False when the name is taken. */
+  create(
+    user: { name: string; role: Role; grant: GrantRecord; passwordHash: string },
+    now: number,
+  ): Promise<boolean>;
+  /** False when there is no such user. */
+  setAccess(name: string, access: { role: Role; grant: GrantRecord }): Promise<boolean>;
+  /** A new password hash; every browser session of the user ends. False: no such user. */
+  setPasswordHash(name: string, passwordHash: string): Promise<boolean>;
+  /** With their grants, sessions and API tokens. False when there was no such user. */
+  remove(name: string): Promise<boolean>;
+  createSession(userId: number, tokenHash: string, expiresAt: number): Promise<void>;
+  sessionUser(tokenHash: string, now: number): Promise<UserRecord | null>;
+  deleteSession(tokenHash: string): Promise<void>;
+  deleteExpiredSessions(now: number): Promise<void>;
+  createApiToken(userId: number, tokenHash: string, now: number): Promise<void>;
+  apiTokenUser(tokenHash: string): Promise<UserRecord | null>;
+}
+
+// ---- level-of-detail tracks --------------------------------------------------------------
+
+/** Levels are kept per device and hour: the unit a changed fix makes stale. */
+export const CHUNK_MS = 3_600_000;
+
+export function chunkOf(ts: number): number {
+  return Math.floor(ts / CHUNK_MS);
+}
+
+/** What the store knows of one hour of a device before reading it. */
+export interface ChunkSummary {
+  chunk: number;
+  /** Its fixes changed since its levels were built: read raw fixes, not levels. */
+  dirty: boolean;
+  /** Box of its fixes (and the fix before them); null when never summarised. */
+  box: Bbox | null;
+  /** [raw fixes, vertices at level 0, 1, …]; null when never summarised. */
+  counts: number[] | null;
+}
+
+/** A line of vertices and, per vertex, 1 where the line breaks just before it. */
+export interface BrokenLine {
+  points: TrackPoint[];
+  breakBefore: Uint8Array;
+}
+
+/** Builds an hour's levels (finest first) from its raw fixes and the fix before them. */
+export type ChunkLevelBuilder = (raw: TrackPoint[], previous: TrackPoint | null) => BrokenLine[];
+
+/** An opaque handle of a device for a run of track reads. */
+export type TrackDevice = number;
+
+export interface TrackStore {
+  /** The device's handle, or undefined for a device that stores nothing. */
+  device(deviceId: string): Promise<TrackDevice | undefined>;
+  /** Hours from `fromChunk` to `toChunk` that hold fixes or may, in order. */
+  chunks(device: TrackDevice, fromChunk: number, toChunk: number): Promise<ChunkSummary[]>;
+  /** Plausible raw fixes, oldest first, as track points. */
+  raw(device: TrackDevice, from: number, to: number): Promise<TrackPoint[]>;
+  /** `raw()` as one JSON array text, written by the database. */
+  rawJson(device: TrackDevice, from: number, to: number): Promise<string>;
+  /** Times of the fixes that follow a gap, from a level's flags (levels keep both gap ends). */
+  gapEnds(device: TrackDevice, level: number, from: number, to: number): Promise<number[]>;
+  level(device: TrackDevice, level: number, from: number, to: number): Promise<BrokenLine>;
+  firstLat(device: TrackDevice, from: number, to: number): Promise<number | undefined>;
+  /** Marked hours that ended at or before `maxChunk`, oldest first. */
+  due(maxChunk: number, limit: number): Promise<[device: TrackDevice, chunk: number][]>;
+  pending(maxChunk?: number): Promise<number>;
+  /**
+   * Replace each hour's levels with what `build` makes of its raw fixes and clear its mark, each
+   * hour as one step no stored fix can slip through (a fix stored meanwhile marks it again).
+   * `levelCount` levels are replaced. Works through `hours` in order, at least one, until
+   * `budgetMs` is spent: ingest shares the process. Resolves with the hours done and fixes read.
+   */
+  rebuild(
+    hours: readonly [device: TrackDevice, chunk: number][],
+    build: ChunkLevelBuilder,
+    levelCount: number,
+    budgetMs: number,
+  ): Promise<{ hours: number; fixes: number }>;
+  /**
+   * Levels depend on the rules they were built with: when `parameters` differ from the stored
+   * ones, drop every level and mark every hour with fixes. True when it did.
+   */
+  resetIfChanged(parameters: string): Promise<boolean>;
+}
+
+// ---- all of them -------------------------------------------------------------------------
+
+export interface StoreHealth {
+  ok: boolean;
+  /** Why the store cannot commit, when it cannot. */
+  reason?: string;
+}
+
+/** One database behind every port, as the composition root opens it. */
+export interface Stores {
+  positions: PositionStore;
+  devices: DeviceStore;
+  users: UserStore;
+  tracks: TrackStore;
+  health(): StoreHealth;
+  /** Refuse new positions and commit what is queued, so those reports are still acknowledged. */
+  stopWriting(): Promise<void>;
+  /** Stop writing, then let go of the database. */
+  close(): Promise<void>;
+}

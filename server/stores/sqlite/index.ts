@@ -1,0 +1,72 @@
+import type { Logger } from "../../logger.ts";
+import { GroupCommitter } from "../group-commit.ts";
+import type { Stores } from "../ports.ts";
+import { openDatabase, type Db } from "./database.ts";
+import { DeviceKeys } from "./device-keys.ts";
+import { SqliteDeviceStore } from "./devices.ts";
+import { PositionInserter } from "./inserts.ts";
+import type { PackedPositions } from "./packed.ts";
+import { SqlitePositionStore } from "./positions.ts";
+import { TrackMarks } from "./track-marks.ts";
+import { SqliteTrackStore } from "./tracks.ts";
+import { SqliteUserStore } from "./users.ts";
+import { inlineWriter, WorkerWriter, type PositionWriter } from "./writer.ts";
+
+export interface SqliteOptions {
+  /** The database file, or ":memory:". */
+  file: string;
+  durability: "normal" | "full";
+  /** Least a report waits for its group commit (ms). */
+  commitDelayMs: number;
+  /** Rows that trigger a commit at once. */
+  commitMaxRows: number;
+  /**
+   * Write positions on a worker thread (the server) or on the calling one (the CLI, and always
+   * for ":memory:", which no other thread can open).
+   */
+  worker: boolean;
+}
+
+export interface SqliteStores extends Stores {
+  /** The main connection, for the backup and the tests' own checks. */
+  db: Db;
+  committer: GroupCommitter<PackedPositions>;
+}
+
+/** Open the SQLite file behind every storage port: the embedded default. */
+export function openSqliteStores(options: SqliteOptions, logger: Logger): SqliteStores {
+  const { file, durability } = options;
+  const db = openDatabase(file, { durability });
+  const marks = new TrackMarks(db);
+  const writer: PositionWriter =
+    options.worker && file !== ":memory:"
+      ? new WorkerWriter({ file, durability }, marks, logger)
+      : inlineWriter(new PositionInserter(db, marks));
+  const committer = new GroupCommitter(
+    writer,
+    { delayMs: options.commitDelayMs, maxRows: options.commitMaxRows },
+    logger,
+  );
+  const exclusive = <T>(work: () => T) => committer.runExclusive(work);
+  const keys = new DeviceKeys(db, exclusive);
+  let stopping: Promise<void> | null = null;
+  let closing: Promise<void> | null = null;
+  return {
+    db,
+    committer,
+    positions: new SqlitePositionStore(db, keys, committer),
+    devices: new SqliteDeviceStore(db, keys, marks, committer, exclusive),
+    users: new SqliteUserStore(db, exclusive),
+    tracks: new SqliteTrackStore(db, keys, marks, exclusive),
+    health() {
+      const failure = writer instanceof WorkerWriter ? writer.failure : null;
+      return failure ? { ok: false, reason: failure.message } : { ok: true };
+    },
+    stopWriting: () => (stopping ??= committer.close()),
+    close: () =>
+      (closing ??= (async () => {
+        await (stopping ??= committer.close());
+        db.close();
+      })()),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Numbered schema migrations. Entry i brings the database from `user_version` i to i + 1.
+ * Append only: a released migration is never edited, because databases in the field already ran it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: devices and their positions.
+  `
+  CREATE TABLE devices (
+    id         INTEGER PRIMARY KEY,
+    uid        TEXT NOT NULL UNIQUE,   -- the public device id, e.g. "truck-17"
+    created_at INTEGER NOT NULL        -- epoch ms
+  );
+
+  -- WITHOUT ROWID clustered on (device, ts): a device's history is contiguous on disk, so a time
+  -- range is one sequential read, and the key doubles as the duplicate check (same device + ts).
+  -- No FOREIGN KEY clause: enforcing it would cost a lookup per inserted row, and only the store
+  -- writes here, always with an id it just resolved.
+  CREATE TABLE positions (
+    device      INTEGER NOT NULL,
+    ts          INTEGER NOT NULL,      -- fix time, epoch ms UTC
+    lat         REAL NOT NULL,
+    lon         REAL NOT NULL,
+    speed       REAL,                  -- m/s
+    course      REAL,                  -- degrees clockwise from north
+    alt         REAL,                  -- metres
+    accuracy    REAL,                  -- metres
+    battery     REAL,                  -- percent
+    attributes  TEXT,                  -- JSON object, NULL when absent
+    received_at INTEGER NOT NULL,      -- server clock at ingest, epoch ms
+    PRIMARY KEY (device, ts)
+  ) WITHOUT ROWID;
+  `,
+  // 2: implausible fixes are kept but flagged with a reason (NULL = plausible).
+  `ALTER TABLE positions ADD COLUMN flag TEXT;`,
+  // 3: device secrets, stored only as SHA-256 hashes (NULL: no token issued yet).
+  `ALTER TABLE devices ADD COLUMN token_hash TEXT;`,
+  // 4: people. Passwords as argon2id hashes; sessions and API tokens as SHA-256 hashes of random
+  // secrets. Grants name devices by their public id, so a grant may precede the device's first fix.
+  `
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+    all_devices   INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE TABLE user_devices (
+    user_id    INTEGER NOT NULL,
+    device_uid TEXT NOT NULL,
+    PRIMARY KEY (user_id, device_uid)
+  ) WITHOUT ROWID;
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 5: phone apps (OsmAnd, Traccar Client, OwnTracks…) often cannot send a secret: an admin may let
+  // one device report by its identifier alone. Off by default.
+  `ALTER TABLE devices ADD COLUMN id_only INTEGER NOT NULL DEFAULT 0;`,
+  // 6: level-of-detail tracks (server/history/levels.ts). Per device and hour ("chunk" = ts / 1 h):
+  // the track simplified to a ladder of tolerances, a summary of each hour (its box, its counts)
+  // for planning reads, and the hours whose fixes changed since they were last summarised.
+  `
+  CREATE TABLE track_levels (
+    device INTEGER NOT NULL,
+    level  INTEGER NOT NULL,
+    ts     INTEGER NOT NULL,
+    lat    REAL NOT NULL,
+    lon    REAL NOT NULL,
+    speed  REAL,
+    alt    REAL,
+    course REAL,
+    brk    INTEGER NOT NULL,          -- 1: the raw fixes have a gap just before this vertex
+    PRIMARY KEY (device, level, ts)
+  ) WITHOUT ROWID;
+  CREATE TABLE track_chunks (
+    device INTEGER NOT NULL,
+    chunk  INTEGER NOT NULL,
+    south  REAL NOT NULL,             -- box of the hour's fixes and the fix before them
+    north  REAL NOT NULL,
+    west   REAL NOT NULL,
+    east   REAL NOT NULL,
+    counts TEXT NOT NULL,             -- JSON [raw fixes, vertices at level 0, level 1, …]
+    PRIMARY KEY (device, chunk)
+  ) WITHOUT ROWID;
+  CREATE TABLE track_dirty (
+    device INTEGER NOT NULL,
+    chunk  INTEGER NOT NULL,
+    PRIMARY KEY (device, chunk)
+  ) WITHOUT ROWID;
+  CREATE INDEX track_dirty_by_chunk ON track_dirty (chunk);
+  CREATE TABLE track_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- Fixes stored before this version get their levels built in the background.
+  INSERT INTO track_dirty (device, chunk) SELECT DISTINCT device, ts / 3600000 FROM positions;
+  `,
+  // 7: device management. A display name per device, and groups of devices that grants can name:
+  // a viewer granted a group sees its members, present and future. Memberships and grants name
+  // devices by their public id, as user_devices does.
+  `
+  ALTER TABLE devices ADD COLUMN name TEXT;
+  CREATE TABLE groups (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE device_groups (
+    group_id   INTEGER NOT NULL,
+    device_uid TEXT NOT NULL,
+    PRIMARY KEY (group_id, device_uid)
+  ) WITHOUT ROWID;
+  CREATE INDEX device_groups_by_device ON device_groups (device_uid);
+  CREATE TABLE user_groups (
+    user_id  INTEGER NOT NULL,
+    group_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, group_id)
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,76 @@
+import { parseArgs } from "node:util";
+import { loadConfig } from "../../config.ts";
+import { silentLogger } from "../../logger.ts";
+import { createServices } from "../../services/index.ts";
+import { LocusError } from "../../services/errors.ts";
+import { openSqliteStores } from "../../stores/sqlite/index.ts";
+import { deviceCommand, groupCommand } from "./devices.ts";
+import { importCommand } from "./import-command.ts";
+import { userCommand } from "./people.ts";
+import { CliError, USAGE, type Cli } from "./usage.ts";
+
+/**
+ * `npm run locus -- <command>`: administration from scripts, against the server's database file,
+ * through the same services (and so the same rules) as the admin API. A server running on the
+ * same file sees the changes in its next request; its open feeds follow on their next connect.
+ */
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      db: { type: "string" },
+      json: { type: "boolean", default: false },
+      role: { type: "string", default: "viewer" },
+      devices: { type: "string", default: "all" },
+      groups: { type: "string" },
+      name: { type: "string" },
+      "allow-id-only": { type: "boolean", default: false },
+      yes: { type: "boolean", default: false },
+      format: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (err) {
+  fail((err as Error).message);
+}
+const { values, positionals } = parsed;
+if (values.help || positionals.length === 0) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const config = loadConfig([], process.env, values.db ? { db: values.db } : {});
+const stores = openSqliteStores(
+  { ...config, file: config.db, worker: false, commitDelayMs: 0 },
+  silentLogger,
+);
+const services = await createServices(stores, config, {
+  clock: { now: () => Date.now() },
+  logger: silentLogger,
+});
+const cli: Cli = {
+  services,
+  options: values,
+  print: (value, text) => console.log(values.json ? JSON.stringify(value, null, 2) : text),
+};
+
+const [noun, ...args] = positionals;
+try {
+  if (noun === "device") await deviceCommand(cli, args);
+  else if (noun === "group") await groupCommand(cli, args);
+  else if (noun === "user") await userCommand(cli, args);
+  else if (noun === "import") await importCommand(cli, args);
+  else throw new CliError(`unknown command "${positionals.join(" ")}"`);
+} catch (err) {
+  if (err instanceof CliError) fail(err.message, err.showUsage);
+  if (err instanceof LocusError) fail(err.message, false);
+  throw err;
+} finally {
+  await stores.close();
+}
+
+function fail(message: string, showUsage = true): never {
+  process.stderr.write(`locus: ${message}\n${showUsage ? `\n${USAGE}` : ""}`);
+  process.exit(2);
+}

@@ -1,0 +1,71 @@
+import { DEFAULT_CONFIG } from "../../config.ts";
+import type { Services } from "../../services/index.ts";
+
+/** What every command gets: the services, the parsed flags, and how to print a result. */
+export interface Cli {
+  services: Services;
+  options: {
+    json: boolean;
+    role: string;
+    devices: string;
+    groups?: string;
+    name?: string;
+    "allow-id-only": boolean;
+    yes: boolean;
+    format?: string;
+  };
+  /** JSON with --json, else the text. */
+  print(value: unknown, text: string): void;
+}
+
+/** A command used wrongly: the message, then (unless it is about data, not usage) the usage. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
+    super(message);
+  }
+}
+
+/** A comma-separated flag as a list ("" and absent: none). */
+export const list = (value: string | undefined) => (value ?? "").split(",").filter(Boolean);
+
+export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
+
+  device add ID...     register devices and print a new token for each (shown only once;
+                       for an existing device this replaces its token)
+      --allow-id-only         also let them report by identifier alone (phone apps that
+                              cannot send a token: OsmAnd, Traccar Client, GPSLogger, OwnTracks)
+      --name NAME             display name (one device only)
+      --groups G,G…           groups it belongs to
+  device allow-id-only ID on|off
+                       allow or stop reporting by identifier alone (registers ID if new)
+  device rename ID NAME
+                       set the display name ("" to show the id again)
+  device groups ID G,G…
+                       set the groups the device belongs to ("" for none)
+  device remove ID     remove the device with its whole history; says how many positions
+                       that deletes and asks for --yes
+  device list          list registered devices
+  group add NAME       create a group of devices (grants may name it)
+  group remove NAME    remove a group (its devices stay)
+  group list           list groups and their devices
+  user add NAME        add a user and print a generated password (shown only once)
+      --role admin|viewer     (default viewer)
+      --devices all|ID,ID…   devices a viewer may see (default all)
+      --groups G,G…           groups whose devices a viewer may see
+  user token NAME      print a new API token acting as that user (Authorization: Bearer …)
+  user reset-password NAME
+                       set a generated password and print it (shown only once); the user's
+                       browser sessions end (a dashboard already open keeps its live feed
+                       until it reconnects; the admin page ends it at once)
+  user remove NAME     remove a user with their sessions and API tokens (not the last admin)
+  user list            list users
+  import DEVICE FILE   import a GPX or GeoJSON track into a device (created if new), with
+                       progress; points already stored are skipped, so running it twice is safe
+      --format gpx|geojson   (default: from the file's extension)
+
+  --db FILE            database file (default: LOCUS_DB, else ${DEFAULT_CONFIG.db})
+  --json               print JSON ({"truck-17": "lct_…"} for add) instead of text
+`;
