@@ -92,12 +92,14 @@ export class DeviceService {
     return this.directory.get(deviceId)?.groups ?? [];
   }
 
-  /** The device, from the directory or else the store; null when it does not exist. */
+  /**
+   * The device as stored, or null when it does not exist. Brings the directory in line: a device
+   * another process (the CLI) added is learnt, one it removed is let go of.
+   */
   async find(deviceId: string): Promise<DeviceRecord | null> {
-    const known = this.directory.get(deviceId);
-    if (known) return known;
     const stored = await this.store.get(deviceId);
     if (stored) this.learn(stored);
+    else if (this.directory.delete(deviceId)) this.emit({ type: "removed", deviceId });
     return stored;
   }
 

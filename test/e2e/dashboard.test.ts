@@ -163,6 +163,7 @@ describe("dashboard in Chromium", () => {
       name: "e2e-viewer",
       role: "viewer",
       devices: ["sim-0001", "sim-0002"],
+      groups: [],
     });
 
     await viewerRow.getByTestId("admin-user-reset").click();

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../server/main.ts", import.meta.url));
 
 /** A port free on loopback now, for a server that must keep its address across restarts. */
 export async function freePort(): Promise<number> {
@@ -20,16 +23,21 @@ export async function spawnServer(options: {
   nodeArgs?: string[];
   env?: Record<string, string>;
   stderr?: "inherit" | "pipe";
+  /** Working directory; elsewhere than the checkout, tsx and the server are named by path. */
+  cwd?: string;
+  /** More server flags. */
+  args?: string[];
 }): Promise<ChildProcess> {
-  const { port, db, nodeArgs = [], env = {}, stderr = "inherit" } = options;
+  const { port, db, nodeArgs = [], env = {}, stderr = "inherit", cwd, args = [] } = options;
   const child = spawn(
     process.execPath,
     [
       ...nodeArgs,
-      ...["--import", "tsx", "server/main.ts"],
+      ...["--import", cwd ? import.meta.resolve("tsx") : "tsx", cwd ? MAIN : "server/main.ts"],
       ...["--port", String(port), "--host", "127.0.0.1", "--db", db, "--log-level", "warn"],
+      ...args,
     ],
-    { stdio: ["ignore", "ignore", stderr], env: { ...process.env, ...env } },
+    { stdio: ["ignore", "ignore", stderr], env: { ...process.env, ...env }, cwd },
   );
   for (let i = 0; i < 400; i++) {
     const up = await fetch(`http://127.0.0.1:${port}/api/health`).then(

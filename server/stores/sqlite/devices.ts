@@ -63,6 +63,8 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async get(deviceId: string): Promise<DeviceRecord | null> {
     const row = this.stmt.get.get(deviceId) as DeviceRow | undefined;
+    // Another process (the CLI) may have removed it: its key must not be used again.
+    if (!row) this.keys.forget(deviceId);
     return row ? toRecord(row) : null;
   }
 

@@ -105,9 +105,22 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 7: device management. A display name per device, and groups of devices that grants can name:
   // a viewer granted a group sees its members, present and future. Memberships and grants name
-  // devices by their public id, as user_devices does.
+  // devices by their public id, as user_devices does. Devices can now be removed, so their keys
+  // become AUTOINCREMENT: a key is never given to another device, and a fix still on its way for a
+  // removed device (another process removed it) can never land in a newcomer's history.
   `
-  ALTER TABLE devices ADD COLUMN name TEXT;
+  CREATE TABLE devices_v7 (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid        TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    token_hash TEXT,
+    id_only    INTEGER NOT NULL DEFAULT 0,
+    name       TEXT
+  );
+  INSERT INTO devices_v7 (id, uid, created_at, token_hash, id_only)
+    SELECT id, uid, created_at, token_hash, id_only FROM devices;
+  DROP TABLE devices;
+  ALTER TABLE devices_v7 RENAME TO devices;
   CREATE TABLE groups (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE,

@@ -38,6 +38,8 @@ const locationSchema = z.object(
     is_moving: z.boolean({ error: "must be true or false" }).nullish(),
     odometer: optionalNumber,
     event: z.string({ error: "must be a string" }).nullish(),
+    // Traccar Client 9.x sends an SOS (and other alarms) here; 10.x sends it as a form field.
+    alarm: z.string({ error: "must be a string" }).nullish(),
     mock: z.boolean({ error: "must be true or false" }).nullish(),
     battery: z
       .object(
@@ -119,6 +121,7 @@ function toPosition(location: TraccarLocation, field: string): Position {
   if (typeof location.is_moving === "boolean") attributes.is_moving = location.is_moving;
   if (present(location.odometer)) attributes.odometer = location.odometer;
   if (location.event) attributes.event = location.event;
+  if (location.alarm) attributes.alarm = location.alarm;
   if (location.activity?.type) attributes.activity = location.activity.type;
   if (typeof location.mock === "boolean") attributes.mock = location.mock;
   if (Object.keys(attributes).length > 0) position.attributes = attributes;
