@@ -12,9 +12,12 @@ export type Exclusive = <T>(work: () => T) => Promise<T>;
 export class DeviceKeys {
   private readonly keys = new Map<string, number>();
   private readonly stmt;
+  /** Devices waiting to be created, and the write that will create them all. */
+  private creating = new Set<string>();
+  private created: Promise<void> | null = null;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly exclusive: Exclusive,
   ) {
     this.stmt = {
@@ -34,16 +37,30 @@ export class DeviceKeys {
   }
 
   /**
-   * Create the devices that do not exist yet, in one transaction between the worker's writes (so
-   * the main thread never waits on the worker's write lock).
+   * Create the devices that do not exist yet, between the worker's writes (so the main thread
+   * never waits on the worker's write lock). Devices asked for meanwhile are created together, in
+   * one transaction: a fleet that appears at once (a restart under open registration) would
+   * otherwise cost one transaction per device on the main thread, seconds for thousands.
    */
-  async ensure(deviceIds: readonly string[], now: number): Promise<void> {
+  ensure(deviceIds: readonly string[], now: number): Promise<void> {
     const missing = deviceIds.filter((id) => this.get(id) === undefined);
-    if (missing.length === 0) return;
-    await this.exclusive(() => {
-      for (const id of missing) this.stmt.insert.run(id, now);
+    if (missing.length === 0) return Promise.resolve();
+    for (const id of missing) this.creating.add(id);
+    // Started a microtask later, so that every device asked for in this turn joins the batch.
+    this.created ??= new Promise<void>((resolve, reject) => {
+      queueMicrotask(() => this.exclusive(() => this.createWaiting(now)).then(resolve, reject));
     });
-    for (const id of missing) this.get(id);
+    return this.created;
+  }
+
+  private createWaiting(now: number): void {
+    const batch = [...this.creating];
+    this.creating = new Set();
+    this.created = null;
+    this.db.transaction(() => {
+      for (const id of batch) this.stmt.insert.run(id, now);
+    })();
+    for (const id of batch) this.get(id);
   }
 
   /** Write a device row on the calling connection, now (already inside an exclusive write). */
