@@ -4,7 +4,7 @@ import { sampleVehicle, type Fleet, type Vehicle } from "../state/fleet.svelte.t
 import { STATUS_COLOR, STATUS_ORDER } from "../status.ts";
 import { OUTLINE_COLOR, selectedVehicle, vehicleLabel, vehicleShape } from "./glyphs.ts";
 import { SpriteBlitter } from "./sprites.ts";
-import { worldToLatLng } from "./projection.ts";
+import { worldToLatLng } from "../geo/projection.ts";
 
 const PANE = "locus-vehicles";
 /** Clicks within this many CSS pixels of a vehicle select it. */
@@ -34,7 +34,7 @@ export interface VehicleLayerOptions {
  * while a glide is under way, the map moves or it follows a vehicle, and sleeps otherwise.
  *
  * Per frame it allocates nothing per vehicle: positions come from world pixels precomputed per
- * fix (projection.ts) through one scale-and-offset derived from the map's pixel origin, screen
+ * fix (geo/projection.ts) through one scale-and-offset derived from the map's pixel origin, screen
  * points go into reused typed arrays, and paths are batched into one fill per status colour.
  */
 export class VehicleLayer extends L.Layer {
@@ -142,7 +142,7 @@ export class VehicleLayer extends L.Layer {
     const v = this.fleet.get(id);
     if (!v?.position) return null;
     sampleVehicle(v, performance.now());
-    return worldToLatLng(v.x, v.y);
+    return L.latLng(worldToLatLng(v.x, v.y));
   }
 
   /** Ask for a frame; any number of calls before it runs cost one frame. */
