@@ -7,7 +7,8 @@ import { drive } from "../support/drive.ts";
 import { connectDevice, report, startTestLocus, type TestLocus } from "../support/locus.ts";
 import { boxOf, contains, isUncovered } from "../support/screen.ts";
 
-// What a new user sees on a wide screen and on a phone: controls inside their cards.
+// What a new user sees on a wide screen and on a phone: controls inside their cards, nothing
+// over the map's controls or its attribution.
 
 const DEVICE = "van-7";
 const MIN = 60_000;
@@ -44,6 +45,22 @@ async function openHistory(page: Page): Promise<void> {
   await expect.poll(() => page.getByTestId("trip-row").count(), { timeout: 10_000 }).toBe(1);
 }
 
+/** The zoom-in button: the right edge, the lower half of the screen, nothing over it. */
+async function expectZoomBottomRight(page: Page, width: number, height: number): Promise<void> {
+  const zoomIn = page.locator(".leaflet-control-zoom-in");
+  const box = await boxOf(zoomIn);
+  expect(width - (box.x + box.width)).toBeLessThan(24);
+  expect(box.y).toBeGreaterThan(height / 2);
+  expect(await isUncovered(zoomIn)).toBe(true);
+}
+
+/** The tile provider's credit is on screen, with nothing over it. */
+async function expectCreditVisible(page: Page): Promise<void> {
+  const credit = page.locator(".leaflet-control-attribution a", { hasText: "OpenStreetMap" });
+  await credit.waitFor({ state: "visible", timeout: 5_000 });
+  expect(await isUncovered(credit)).toBe(true);
+}
+
 describe.each(VIEWPORTS)("dashboard layout, $name", ({ name, viewport }) => {
   it("fits the custom range's fields and its Show button inside the history panel", async () => {
     const { page } = await adminPage(browser, server, { viewport });
@@ -56,6 +73,27 @@ describe.each(VIEWPORTS)("dashboard layout, $name", ({ name, viewport }) => {
       expect(await isUncovered(control), `${id} not covered`).toBe(true);
     }
     await page.screenshot({ path: `${SCREENSHOTS}/layout-${name}-custom-range.png` });
+    await page.context().close();
+  });
+
+  it("keeps the map's credit visible above the replay bar", async () => {
+    const { page } = await adminPage(browser, server, { viewport });
+    await openHistory(page);
+    await expectCreditVisible(page);
+    const bar = await boxOf(page.getByTestId("replay-bar"));
+    const credit = await boxOf(page.locator(".leaflet-control-attribution"));
+    expect(credit.y + credit.height).toBeLessThanOrEqual(bar.y);
+    await page.screenshot({ path: `${SCREENSHOTS}/layout-${name}-history.png` });
+    await page.context().close();
+  });
+
+  it("keeps the live map's credit and zoom clear of the vehicle's details", async () => {
+    const { page } = await adminPage(browser, server, { viewport });
+    await page.goto(`${server.url}/?device=${DEVICE}`);
+    await page.getByTestId("details").waitFor({ state: "visible", timeout: 10_000 });
+    await expectCreditVisible(page);
+    await expectZoomBottomRight(page, viewport.width, viewport.height);
+    await page.screenshot({ path: `${SCREENSHOTS}/layout-${name}-live.png` });
     await page.context().close();
   });
 });
