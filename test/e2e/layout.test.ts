@@ -8,7 +8,7 @@ import { connectDevice, report, startTestLocus, type TestLocus } from "../suppor
 import { boxOf, contains, isUncovered } from "../support/screen.ts";
 
 // What a new user sees on a wide screen and on a phone: controls inside their cards, nothing
-// over the map's controls or its attribution.
+// over the map's controls or its attribution, the same controls in the same place on both maps.
 
 const DEVICE = "van-7";
 const MIN = 60_000;
@@ -76,13 +76,14 @@ describe.each(VIEWPORTS)("dashboard layout, $name", ({ name, viewport }) => {
     await page.context().close();
   });
 
-  it("keeps the map's credit visible above the replay bar", async () => {
+  it("keeps the map's credit visible above the replay bar, zoom in the live map's corner", async () => {
     const { page } = await adminPage(browser, server, { viewport });
     await openHistory(page);
     await expectCreditVisible(page);
     const bar = await boxOf(page.getByTestId("replay-bar"));
     const credit = await boxOf(page.locator(".leaflet-control-attribution"));
     expect(credit.y + credit.height).toBeLessThanOrEqual(bar.y);
+    await expectZoomBottomRight(page, viewport.width, viewport.height);
     await page.screenshot({ path: `${SCREENSHOTS}/layout-${name}-history.png` });
     await page.context().close();
   });
