@@ -1,0 +1,75 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureDashboardBuilt } from "../../server/build-dashboard.ts";
+import { silentLogger } from "../../server/logger.ts";
+import { adminPage, launchChromium, SCREENSHOTS } from "../support/browser.ts";
+import { drive } from "../support/drive.ts";
+import { connectDevice, report, startTestLocus, type TestLocus } from "../support/locus.ts";
+import { middayTimezone } from "../support/screen.ts";
+
+// The history view's controls as a new user meets them: "Today" opened in the evening, the
+// keyboard, the colours, the import form.
+
+const DEVICE = "car-3";
+const MIN = 60_000;
+// Eight minutes of driving that ended two minutes ago: the issue's "sliver at the right edge".
+const T0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+const fixes = drive({ ts: T0, lat: 52.37, lon: 4.89, alt: 2 }, [
+  { kind: "drive", minutes: 3, speed: 9, course: 90, everyS: 2 },
+  { kind: "drive", minutes: 2, speed: 17, course: 0, everyS: 2 },
+  { kind: "drive", minutes: 3, speed: 26, course: 270, everyS: 2 },
+]);
+const FIRST = fixes[0]!.ts;
+const LAST = fixes.at(-1)!.ts;
+
+let server: TestLocus;
+let browser: Browser;
+let page: Page;
+let cspViolations: string[];
+
+beforeAll(async () => {
+  await ensureDashboardBuilt(silentLogger);
+  server = await startTestLocus({ rateLimit: 1000, rateBurst: 1000 });
+  const socket = await connectDevice(server.url, DEVICE);
+  expect(await report(socket, fixes)).toMatchObject({ accepted: fixes.length });
+  socket.close();
+  browser = await launchChromium();
+  // Midday in the browser's time zone: "Today" holds hours without data on both sides.
+  ({ page, cspViolations } = await adminPage(browser, server, {
+    viewport: { width: 1440, height: 900 },
+    timezoneId: middayTimezone(),
+  }));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+const markerT = () => page.getByTestId("replay-marker").getAttribute("data-t").then(Number);
+
+describe("history controls in Chromium", () => {
+  it("frames chart and scrubber on the data's own span within Today", async () => {
+    await page.goto(`${server.url}/#/history?device=${DEVICE}`);
+    await expect.poll(() => page.getByTestId("trip-row").count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId("range-today").getAttribute("aria-pressed")).toBe("true");
+
+    const scrubber = page.getByTestId("replay-scrubber");
+    const min = Number(await scrubber.getAttribute("min")) * 1000;
+    const max = Number(await scrubber.getAttribute("max")) * 1000;
+    // Midnight is hours before the first fix; the scrubber starts within a minute of it.
+    expect(FIRST - min).toBeGreaterThanOrEqual(0);
+    expect(FIRST - min).toBeLessThan(MIN);
+    expect(max - LAST).toBeGreaterThanOrEqual(0);
+    expect(max - LAST).toBeLessThan(MIN);
+
+    // The middle of the chart is the middle of the drive, not some empty afternoon hour.
+    const chart = page.getByTestId("speed-chart");
+    const box = (await chart.boundingBox())!;
+    await chart.click({ position: { x: box.width / 2, y: box.height / 2 } });
+    const t = await markerT();
+    expect(Math.abs(t - (FIRST + LAST) / 2)).toBeLessThan(MIN);
+    await page.screenshot({ path: `${SCREENSHOTS}/history-today-span.png` });
+    expect(cspViolations).toEqual([]);
+  });
+});
