@@ -46,6 +46,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
+const playing = () => page.getByTestId("replay-play").getAttribute("data-playing");
 const markerT = () => page.getByTestId("replay-marker").getAttribute("data-t").then(Number);
 
 describe("history controls in Chromium", () => {
@@ -71,5 +72,42 @@ describe("history controls in Chromium", () => {
     expect(Math.abs(t - (FIRST + LAST) / 2)).toBeLessThan(MIN);
     await page.screenshot({ path: `${SCREENSHOTS}/history-today-span.png` });
     expect(cspViolations).toEqual([]);
+  });
+
+  it("plays and pauses with Space wherever the focus is, except in a field being typed in", async () => {
+    // A preset was just clicked, so it has the focus: Space used to click it again.
+    await page.getByTestId("range-last-hour").click();
+    await expect.poll(() => page.getByTestId("trip-row").count(), { timeout: 10_000 }).toBe(1);
+    const hash = new URL(page.url()).hash;
+    await page.keyboard.press("Space");
+    await expect.poll(playing).toBe("true");
+    await page.keyboard.press("Space");
+    await expect.poll(playing).toBe("false");
+    expect(await page.getByTestId("range-last-hour").getAttribute("aria-pressed")).toBe("true");
+    expect(new URL(page.url()).hash.split("&at=")[0]).toBe(hash.split("&at=")[0]);
+
+    // From the replay speed picker too (Space would open it instead).
+    await page.getByTestId("replay-speed").focus();
+    await page.keyboard.press("Space");
+    await expect.poll(playing).toBe("true");
+    await page.keyboard.press("Space");
+    await expect.poll(playing).toBe("false");
+
+    // The Follow switch, whose Space is taken, answers Enter.
+    const follow = page.getByRole("switch", { name: "Follow" });
+    const before = await follow.isChecked();
+    await follow.focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => follow.isChecked()).toBe(!before);
+    await page.keyboard.press("Enter");
+    await expect.poll(() => follow.isChecked()).toBe(before);
+
+    // Typing a date: Space belongs to the field.
+    await page.getByTestId("range-custom").click();
+    await page.getByTestId("range-from").focus();
+    await page.keyboard.press("Space");
+    await page.waitForTimeout(200);
+    expect(await playing()).toBe("false");
+    await page.keyboard.press("Escape"); // Space may have opened the date picker
   });
 });

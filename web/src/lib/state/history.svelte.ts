@@ -70,6 +70,11 @@ class HistoryState {
     window.addEventListener("popstate", () => this.readHash());
   }
 
+  /** Whether there is anything to replay. */
+  get hasTrack(): boolean {
+    return (this.overview?.vertices ?? 0) > 0;
+  }
+
   get range(): TimeRange {
     return { from: this.from, to: this.to };
   }
