@@ -2,6 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDashboardBuilt } from "../../server/build-dashboard.ts";
 import { silentLogger } from "../../server/logger.ts";
+import { SPEED_BANDS, speedBand } from "../../web/src/lib/history/speed-scale.ts";
 import { adminPage, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { drive } from "../support/drive.ts";
 import { connectDevice, report, startTestLocus, type TestLocus } from "../support/locus.ts";
@@ -46,6 +47,23 @@ afterAll(async () => {
   await server?.dispose();
 });
 
+/** Pixels of a canvas per colour of `colours` (RGB within ±3, any opacity), in page order. */
+function colourCounts(canvas: string, colours: string[]): Promise<number[]> {
+  return page.locator(canvas).evaluate((el, hexes) => {
+    const c = el as HTMLCanvasElement;
+    const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
+    const wanted = hexes.map((hex) => [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16)));
+    const counts = wanted.map(() => 0);
+    for (let k = 0; k < data.length; k += 4) {
+      if (data[k + 3] === 0) continue;
+      wanted.forEach((rgb, i) => {
+        if (rgb.every((v, ch) => Math.abs(v - data[k + ch]!) <= 3)) counts[i]!++;
+      });
+    }
+    return counts;
+  }, colours);
+}
+
 const playing = () => page.getByTestId("replay-play").getAttribute("data-playing");
 const markerT = () => page.getByTestId("replay-marker").getAttribute("data-t").then(Number);
 
@@ -72,6 +90,27 @@ describe("history controls in Chromium", () => {
     expect(Math.abs(t - (FIRST + LAST) / 2)).toBeLessThan(MIN);
     await page.screenshot({ path: `${SCREENSHOTS}/history-today-span.png` });
     expect(cspViolations).toEqual([]);
+  });
+
+  it("colours the map's line, the chart and the legend from the one speed scale", async () => {
+    const legend = page.getByTestId("speed-legend").locator("rect");
+    expect(await legend.evaluateAll((rects) => rects.map((r) => r.getAttribute("fill")))).toEqual(
+      SPEED_BANDS.map((band) => band.color),
+    );
+    // The drive's three legs, at 32, 61 and 94 km/h: three bands, on the map and on the chart.
+    const driven = [...new Set(fixes.map((f) => speedBand(f.speed ?? 0)))];
+    expect(driven).toHaveLength(3);
+    const colours = driven.map((band) => SPEED_BANDS[band]!.color);
+    const onMap = await colourCounts(
+      "[data-testid=history-map] .leaflet-overlay-pane canvas",
+      colours,
+    );
+    const onChart = await colourCounts("[data-testid=speed-chart]", colours);
+    for (const [i, colour] of colours.entries()) {
+      expect(onMap[i], `${colour} on the map`).toBeGreaterThan(100);
+      expect(onChart[i], `${colour} on the chart`).toBeGreaterThan(100);
+    }
+    await page.screenshot({ path: `${SCREENSHOTS}/history-speed-colours.png` });
   });
 
   it("plays and pauses with Space wherever the focus is, except in a field being typed in", async () => {
