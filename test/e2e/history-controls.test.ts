@@ -72,6 +72,10 @@ describe("history controls in Chromium", () => {
     await page.goto(`${server.url}/#/history?device=${DEVICE}`);
     await expect.poll(() => page.getByTestId("trip-row").count(), { timeout: 10_000 }).toBe(1);
     expect(await page.getByTestId("range-today").getAttribute("aria-pressed")).toBe("true");
+    // Speeds read alike everywhere: whole km/h, unit on each (formatSpeed).
+    expect(await page.getByTestId("trip-row").textContent()).toMatch(
+      /max \d+ km\/h · avg\s+\d+ km\/h/,
+    );
 
     const scrubber = page.getByTestId("replay-scrubber");
     const min = Number(await scrubber.getAttribute("min")) * 1000;
