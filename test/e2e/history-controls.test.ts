@@ -74,7 +74,7 @@ describe("history controls in Chromium", () => {
     expect(await page.getByTestId("range-today").getAttribute("aria-pressed")).toBe("true");
     // Speeds read alike everywhere: whole km/h, unit on each (formatSpeed).
     expect(await page.getByTestId("trip-row").textContent()).toMatch(
-      /max \d+ km\/h · avg\s+\d+ km\/h/,
+      /max \d+ km\/h\s+·\s+avg \d+ km\/h/,
     );
 
     const scrubber = page.getByTestId("replay-scrubber");
