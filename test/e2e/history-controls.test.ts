@@ -149,8 +149,51 @@ describe("history controls in Chromium", () => {
     await page.getByTestId("range-custom").click();
     await page.getByTestId("range-from").focus();
     await page.keyboard.press("Space");
-    await page.waitForTimeout(200);
+    await page.waitForTimeout(300);
     expect(await playing()).toBe("false");
-    await page.keyboard.press("Escape"); // Space may have opened the date picker
+    // Space opens Chromium's date picker, which would take the next keys: close it.
+    await page.keyboard.press("Escape");
+    await page.waitForTimeout(300);
+  });
+
+  it("offers the import file as a button-looking control that the keyboard reaches", async () => {
+    // Waiting for the picker switches Playwright's interception of it on, which takes a moment:
+    // start waiting now, not at the key press.
+    const chooser = page.waitForEvent("filechooser", { timeout: 10_000 });
+    await page.getByTestId("range-today").click();
+    const summary = page.getByText("Import a GPX or GeoJSON file");
+    await summary.click();
+    const input = page.getByTestId("import-file");
+    const choose = page.getByTestId("import-choose");
+    // The browser's own "Choose File / No file chosen" is not drawn; the app's button is.
+    const native = (await input.boundingBox())!;
+    expect(native.width * native.height).toBeLessThanOrEqual(1);
+    await choose.waitFor({ state: "visible" });
+    const look = await choose.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { radius: parseFloat(style.borderTopLeftRadius), border: style.borderTopStyle };
+    });
+    expect(look.radius).toBeGreaterThan(0);
+    expect(look.border).toBe("solid");
+    expect(await page.getByTestId("import-file-name").textContent()).toContain("No file chosen");
+
+    // Tab from the summary lands on the file input; its focus ring shows on the button, and
+    // Enter opens the file picker.
+    await summary.focus();
+    await page.keyboard.press("Tab");
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await choose.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe("solid");
+    await page.keyboard.press("Enter");
+    await (
+      await chooser
+    ).setFiles({
+      name: "sunday-ride.gpx",
+      mimeType: "application/gpx+xml",
+      buffer: Buffer.from("<gpx></gpx>"),
+    });
+    expect(await page.getByTestId("import-file-name").textContent()).toContain("sunday-ride.gpx");
+    expect(await page.getByTestId("import-submit").isEnabled()).toBe(true);
+    await page.screenshot({ path: `${SCREENSHOTS}/history-import-control.png` });
+    expect(cspViolations).toEqual([]);
   });
 });
