@@ -12,14 +12,16 @@ const CONTROLS: L.ControlPosition = "bottomright";
 
 /**
  * The map under both the live and the history view: world view, grid underlay, the configured
- * tiles once the server's config arrives, zoom and scale controls. `m.remove()` takes everything
- * with it.
+ * tiles once the server's config arrives, zoom and scale controls, and `besideZoom` controls
+ * right next to the zoom buttons. `m.remove()` takes everything with it.
  */
-export function createBaseMap(container: HTMLElement): L.Map {
+export function createBaseMap(container: HTMLElement, besideZoom: L.Control[] = []): L.Map {
   const m = L.map(container, { zoomControl: false, minZoom: 2, worldCopyJump: true });
   m.setView([20, 0], 2);
   m.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  // A bottom corner stacks upwards in the order controls are added: credit, zoom, extras, scale.
   L.control.zoom({ position: CONTROLS }).addTo(m);
+  for (const control of besideZoom) control.setPosition(CONTROLS).addTo(m);
   L.control.scale({ position: CONTROLS, imperial: false }).addTo(m);
   createGridLayer().addTo(m);
   let removed = false;
