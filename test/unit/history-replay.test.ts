@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TrackPoint } from "../../protocol/history.ts";
-import { niceCeil, timeToX, xToTime } from "../../web/src/lib/history/chart.ts";
+import { chartSpan, niceCeil, timeToX, xToTime } from "../../web/src/lib/history/chart.ts";
 import { advance, playStart } from "../../web/src/lib/history/playback.ts";
 import { bandRuns, speedBand, SPEED_BANDS } from "../../web/src/lib/history/speed-scale.ts";
 import {
@@ -153,6 +153,26 @@ describe("chart axis", () => {
     expect(niceCeil(73)).toBe(100);
     expect(niceCeil(130)).toBe(200);
     expect(niceCeil(41)).toBe(50);
+  });
+
+  it("spans the data within the range, not the whole range", () => {
+    const MIN = 60_000;
+    // "Today" since midnight, eight minutes driven this evening.
+    const today = { from: 0, to: 20 * 60 * MIN };
+    const evening = makeTrack([[p(18 * 60 * MIN, 50, 10), p(18 * 60 * MIN + 8 * MIN, 50, 10.1)]]);
+    const span = chartSpan(today, evening);
+    // A margin of 2 % of the span, at least 30 s, either side.
+    expect(span).toEqual({ from: 18 * 60 * MIN - 30_000, to: 18 * 60 * MIN + 8 * MIN + 30_000 });
+    // Never past the range, and the whole range when there is nothing to show.
+    expect(chartSpan({ from: 18 * 60 * MIN, to: 18 * 60 * MIN + 8 * MIN }, evening)).toEqual({
+      from: 18 * 60 * MIN,
+      to: 18 * 60 * MIN + 8 * MIN,
+    });
+    expect(chartSpan(today, makeTrack([]))).toEqual(today);
+    expect(chartSpan(today, null)).toEqual(today);
+    // A long day of data gets a proportional margin.
+    const day = makeTrack([[p(2 * 60 * MIN, 50, 10), p(12 * 60 * MIN, 50, 10.1)]]);
+    expect(chartSpan(today, day)).toEqual({ from: 108 * MIN, to: 732 * MIN });
   });
 });
 

@@ -1,11 +1,15 @@
-/** Display formatting shared by the list and the details card. Missing values read as an em dash. */
+/** Display formatting shared by the live and the history view. Missing values read as an em dash. */
 
 export const DASH = "—";
 
-export function formatSpeed(metresPerSecond: number | undefined): string {
-  if (metresPerSecond === undefined) return DASH;
-  const kmh = metresPerSecond * 3.6;
-  return `${kmh < 10 ? kmh.toFixed(1) : Math.round(kmh)} km/h`;
+/**
+ * Every speed on screen, live or in history: whole km/h. One precision everywhere, so a parked
+ * vehicle reads "0 km/h" next to a moving one's "16 km/h", not "0.0 km/h" (GPS speed is not good
+ * to a tenth anyway).
+ */
+export function formatSpeed(metresPerSecond: number | null | undefined): string {
+  if (metresPerSecond === null || metresPerSecond === undefined) return DASH;
+  return `${Math.round(metresPerSecond * 3.6)} km/h`;
 }
 
 const CARDINALS = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"] as const;

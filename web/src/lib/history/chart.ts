@@ -1,9 +1,29 @@
+import type { TimeRange } from "./range.ts";
 import { stretchSpeed, type Track } from "./track.ts";
 
 /**
  * Geometry of the speed/altitude chart, kept apart from the canvas so it can be tested: the
  * time axis maps [from, to] onto the plot's width, and each series is scaled to its own range.
  */
+
+/** Room left on each side of the data, as a fraction of its span… */
+const SPAN_MARGIN = 0.02;
+/** …and at least this, so a single fix or a few seconds of data still get a readable axis. */
+const MIN_MARGIN_MS = 30_000;
+
+/**
+ * The time the chart and the scrubber cover: the data's own span within the range, plus a
+ * small margin, or the whole range when there is no data. "Today" starts at midnight; eight
+ * minutes driven this evening must fill the chart, not be a sliver at its right edge.
+ */
+export function chartSpan(range: TimeRange, track: Track | null): TimeRange {
+  if (!track || track.vertices === 0) return range;
+  const first = Math.max(range.from, track.first);
+  const last = Math.min(range.to, track.last);
+  if (first > last) return range;
+  const margin = Math.max((last - first) * SPAN_MARGIN, MIN_MARGIN_MS);
+  return { from: Math.max(range.from, first - margin), to: Math.min(range.to, last + margin) };
+}
 
 export interface ChartScale {
   from: number;

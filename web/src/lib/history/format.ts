@@ -1,4 +1,4 @@
-/** Figures of the history view: durations, distances, speeds and times of day. */
+/** Figures of the history view: durations, distances and times of day (speeds: lib/format.ts). */
 
 export function formatDuration(ms: number): string {
   const totalMinutes = Math.round(Math.max(0, ms) / 60_000);
@@ -15,11 +15,6 @@ export function formatDistance(metres: number): string {
   if (metres < 1000) return `${Math.round(metres)} m`;
   const km = metres / 1000;
   return `${km < 100 ? km.toFixed(1) : Math.round(km)} km`;
-}
-
-export function formatKmh(metresPerSecond: number | null | undefined): string {
-  if (metresPerSecond === null || metresPerSecond === undefined) return "—";
-  return `${Math.round(metresPerSecond * 3.6)} km/h`;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });

@@ -2,9 +2,15 @@ import type { TrackPoint } from "../../../../protocol/history.ts";
 import { stretchSpeed } from "./track.ts";
 
 /**
- * The track's colours by speed. A handful of bands rather than a continuous ramp: the map then
- * needs one polyline per run of equal colour (a few hundred for a long track), not one per
- * vertex, and the legend can say what each colour means.
+ * The track's colours by speed: the one scale the map's line, the legend and the chart all read.
+ * A handful of bands rather than a continuous ramp: the map then needs one polyline per run of
+ * equal colour (a few hundred for a long track), not one per vertex, and the legend can say what
+ * each colour means.
+ *
+ * The colours are viridis (matplotlib's perceptually uniform map) at six even steps from 0 to
+ * 0.9: lightness rises with speed, so the bands stay apart for colour-blind viewers too
+ * (test/unit/speed-colours.test.ts checks them under simulated protan, deutan and tritan
+ * vision). The palest tenth of viridis is left out: it vanishes against the line's white casing.
  */
 export interface SpeedBand {
   /** Lower bound, km/h (inclusive). */
@@ -14,12 +20,12 @@ export interface SpeedBand {
 }
 
 export const SPEED_BANDS: readonly SpeedBand[] = [
-  { minKmh: 0, color: "#64748b", label: "< 5" },
-  { minKmh: 5, color: "#2563eb", label: "5–30" },
-  { minKmh: 30, color: "#0d9488", label: "30–50" },
-  { minKmh: 50, color: "#16a34a", label: "50–80" },
-  { minKmh: 80, color: "#d97706", label: "80–110" },
-  { minKmh: 110, color: "#dc2626", label: "110+" },
+  { minKmh: 0, color: "#440154", label: "< 5" },
+  { minKmh: 5, color: "#433e85", label: "5–30" },
+  { minKmh: 30, color: "#2e6f8e", label: "30–50" },
+  { minKmh: 50, color: "#1f9a8a", label: "50–80" },
+  { minKmh: 80, color: "#4ec36b", label: "80–110" },
+  { minKmh: 110, color: "#bddf26", label: "110+" },
 ];
 
 /** Band index of a speed in m/s; null speeds count as standing still. */

@@ -5,7 +5,7 @@ import type {
   LiveUpdate,
   Position,
 } from "../../../../protocol/index.ts";
-import { projectToWorld } from "../map/projection.ts";
+import { projectToWorld } from "../geo/projection.ts";
 
 /**
  * One tracked vehicle. Deliberately a plain mutable object: 5,000 of them updated ten times a

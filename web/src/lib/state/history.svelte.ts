@@ -1,6 +1,7 @@
 import type { Stop, SummaryReply, Trip } from "../../../../protocol/history.ts";
 import { describeError } from "../api.ts";
 import { fetchStops, fetchSummary, fetchTrack, fetchTrips } from "../history/api.ts";
+import { chartSpan } from "../history/chart.ts";
 import { advance, playStart } from "../history/playback.ts";
 import { presetRange, type TimeRange } from "../history/range.ts";
 import { makeTrack, pinStops, sampleTracks, type Sample, type Track } from "../history/track.ts";
@@ -39,6 +40,8 @@ class HistoryState {
   // stops pinned in (see pinStops).
   readonly replayDetail = $derived(this.detail && pinStops(this.detail, this.stops));
   readonly replayOverview = $derived(this.overview && pinStops(this.overview, this.stops));
+  /** What the chart and the scrubber cover: the data's span within the range (chartSpan). */
+  readonly span = $derived(chartSpan({ from: this.from, to: this.to }, this.overview));
 
   /** Replay cursor, epoch ms. */
   t = $state(0);
@@ -65,6 +68,11 @@ class HistoryState {
     // Back and forward between pushState entries fire popstate; a hand-edited hash, hashchange.
     window.addEventListener("hashchange", () => this.readHash());
     window.addEventListener("popstate", () => this.readHash());
+  }
+
+  /** Whether there is anything to replay. */
+  get hasTrack(): boolean {
+    return (this.overview?.vertices ?? 0) > 0;
   }
 
   get range(): TimeRange {
