@@ -1,3 +1,4 @@
+import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
 // Vite's root is web/ (vite.config.ts); tests live at the repo root, so Vitest gets its own config.
@@ -5,6 +6,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Compiles the dashboard's runes (state/*.svelte.ts) so its state classes are unit-tested.
+        plugins: [svelte({ configFile: false })],
         test: {
           name: "unit",
           root: ".",

@@ -31,16 +31,36 @@ let factorsLat = Number.NaN;
 let kx = 0;
 let ky = 0;
 
+/** The cached factors for `lat`, refreshed when it moved more than 0.01° from the last one. */
+function factorsAt(lat: number): void {
+  if (!(Math.abs(lat - factorsLat) <= 0.01)) {
+    ({ kx, ky } = metresPerDegree(lat));
+    factorsLat = lat;
+  }
+}
+
+/** Longitude difference the short way round across the antimeridian, in (-180, 180]. */
+function lonDelta(lon1: number, lon2: number): number {
+  const dLon = lon2 - lon1;
+  if (dLon > 180) return dLon - 360;
+  if (dLon < -180) return dLon + 360;
+  return dLon;
+}
+
 /** Metres between two fixes (degrees), the short way round across the antimeridian. */
 export function distanceM(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  if (!(Math.abs(lat1 - factorsLat) <= 0.01)) {
-    ({ kx, ky } = metresPerDegree(lat1));
-    factorsLat = lat1;
-  }
-  let dLon = lon2 - lon1;
-  if (dLon > 180) dLon -= 360;
-  else if (dLon < -180) dLon += 360;
-  const dx = dLon * kx;
+  factorsAt(lat1);
+  const dx = lonDelta(lon1, lon2) * kx;
   const dy = (lat2 - lat1) * ky;
   return Math.sqrt(dx * dx + dy * dy);
+}
+
+/**
+ * Direction of travel from the first fix to the second, degrees clockwise from north in
+ * [0, 360), on the same local flat approximation as `distanceM` (0 for the same point).
+ */
+export function bearingDeg(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  factorsAt(lat1);
+  const degrees = (Math.atan2(lonDelta(lon1, lon2) * kx, (lat2 - lat1) * ky) * 180) / Math.PI;
+  return (degrees + 360) % 360;
 }

@@ -1,6 +1,6 @@
 import geographiclib from "geographiclib-geodesic";
 import { describe, expect, it } from "vitest";
-import { distanceM } from "../../protocol/geo.ts";
+import { bearingDeg, distanceM } from "../../protocol/geo.ts";
 
 // Karney's exact WGS84 geodesic is the reference the one distance function must stay close to.
 const exact = (lat1: number, lon1: number, lat2: number, lon2: number) =>
@@ -33,5 +33,26 @@ describe("distanceM (WGS84 legs)", () => {
     const metres = distanceM(10, 179.9995, 10, -179.9995);
     expect(metres).toBeCloseTo(exact(10, 179.9995, 10, -179.9995), 1);
     expect(metres).toBeLessThan(200);
+  });
+});
+
+describe("bearingDeg", () => {
+  const exactAzimuth = (lat1: number, lon1: number, lat2: number, lon2: number) =>
+    (geographiclib.Geodesic.WGS84.Inverse(lat1, lon1, lat2, lon2).azi1! + 360) % 360;
+
+  it.each([0, 45, 135, 200, 315])(
+    "a 100 m leg heading %d° at 52.5° N points within 0.1° of the exact azimuth",
+    (heading) => {
+      const rad = (heading * Math.PI) / 180;
+      const lat2 = 52.5 + (100 * Math.cos(rad)) / 111_250;
+      const lon2 = 13.4 + (100 * Math.sin(rad)) / 67_800;
+      const got = bearingDeg(52.5, 13.4, lat2, lon2);
+      const want = exactAzimuth(52.5, 13.4, lat2, lon2);
+      expect(Math.abs(((got - want + 540) % 360) - 180)).toBeLessThan(0.1);
+    },
+  );
+
+  it("points east across the antimeridian, not west round the world", () => {
+    expect(bearingDeg(10, 179.9995, 10, -179.9995)).toBeCloseTo(90, 3);
   });
 });

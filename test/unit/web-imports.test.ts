@@ -23,6 +23,11 @@ const RULES: { folder: string; forbidden: RegExp; why: string }[] = [
     forbidden: /^web\/src\/lib\/(?!geo\/)|^leaflet$/,
     why: "geo is plain math shared by state and map: it imports neither, nor Leaflet",
   },
+  {
+    folder: "web/src",
+    forbidden: /^cheap-ruler$/,
+    why: "the dashboard measures ground distance with protocol/geo.ts, the one distance function",
+  },
 ];
 
 const IMPORT =

@@ -4,13 +4,17 @@ import type {
   AddUserReply,
   AddUserRequest,
   AdminDevice,
+  AdminDeviceDetail,
   AdminDevicesReply,
+  AdminGroup,
+  AdminGroupsReply,
   AdminUser,
   AdminUsersReply,
   ClientConfigReply,
   ErrorReply,
   LoginRequest,
   PositionsReply,
+  RemoveDeviceReply,
   SessionReply,
   SessionUser,
   UpdateDeviceRequest,
@@ -147,12 +151,34 @@ export function addDevice(body: AddDeviceRequest): Promise<AddDeviceReply> {
   return request<AddDeviceReply>("/api/admin/devices", { method: "POST", body });
 }
 
-/** Let a device report by its id alone (phone apps that cannot send a token), or stop that. */
+const devicePath = (deviceId: string) => `/api/admin/devices/${encodeURIComponent(deviceId)}`;
+
+/** One device with the number of stored positions removing it would delete. */
+export function fetchAdminDevice(deviceId: string): Promise<AdminDeviceDetail> {
+  return request<AdminDeviceDetail>(devicePath(deviceId));
+}
+
+/** Rename a device (null: show its id), regroup it, or let it report by its id alone. */
 export function updateDevice(deviceId: string, body: UpdateDeviceRequest): Promise<AdminDevice> {
-  return request<AdminDevice>(`/api/admin/devices/${encodeURIComponent(deviceId)}`, {
-    method: "PATCH",
-    body,
-  });
+  return request<AdminDevice>(devicePath(deviceId), { method: "PATCH", body });
+}
+
+/** Remove a device with its whole history; open dashboards drop it at once. */
+export function removeDevice(deviceId: string): Promise<RemoveDeviceReply> {
+  return request<RemoveDeviceReply>(devicePath(deviceId), { method: "DELETE" });
+}
+
+export function fetchGroups(): Promise<AdminGroupsReply> {
+  return request<AdminGroupsReply>("/api/admin/groups");
+}
+
+export function addGroup(name: string): Promise<AdminGroup> {
+  return request<AdminGroup>("/api/admin/groups", { method: "POST", body: { name } });
+}
+
+/** Remove a group: its devices stay, grants naming it go. */
+export function removeGroup(name: string): Promise<void> {
+  return request<void>(`/api/admin/groups/${encodeURIComponent(name)}`, { method: "DELETE" });
 }
 
 export function fetchAdminUsers(): Promise<AdminUsersReply> {

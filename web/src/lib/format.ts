@@ -12,6 +12,13 @@ export function formatSpeed(metresPerSecond: number | null | undefined): string 
   return `${Math.round(metresPerSecond * 3.6)} km/h`;
 }
 
+const countFormat = new Intl.NumberFormat();
+
+/** A count as people read it: "12,345" (in the browser's locale). */
+export function formatCount(n: number): string {
+  return countFormat.format(n);
+}
+
 const CARDINALS = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"] as const;
 
 export function formatCourse(degrees: number | undefined): string {

@@ -20,3 +20,21 @@ export function isTyping(target: EventTarget | null): boolean {
   if (target.isContentEditable || target instanceof HTMLTextAreaElement) return true;
   return target instanceof HTMLInputElement && TYPING_INPUT_TYPES.has(target.type);
 }
+
+/**
+ * An attachment (`{@attach escapeCancels(cancel)}`): Escape inside the element cancels what it
+ * asks or edits, rather than closing the admin dialog around it (a modal dialog closes on
+ * Escape by itself).
+ */
+export function escapeCancels(cancel: () => void): (element: HTMLElement) => () => void {
+  return (element) => {
+    const onKeydown = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      event.stopPropagation();
+      cancel();
+    };
+    element.addEventListener("keydown", onKeydown);
+    return () => element.removeEventListener("keydown", onKeydown);
+  };
+}

@@ -1,4 +1,4 @@
-import CheapRuler from "cheap-ruler";
+import { bearingDeg, distanceM } from "../../../../protocol/geo.ts";
 import type { TrackPoint } from "../../../../protocol/history.ts";
 
 /**
@@ -77,21 +77,16 @@ function lastFixAtOrBefore(segment: readonly TrackPoint[], t: number): number {
 /** Below this many metres apart, two fixes say nothing about the direction of travel. */
 const MIN_BEARING_M = 1;
 
-function ruler(lat: number): CheapRuler {
-  return new CheapRuler(lat, "meters");
-}
-
 export function bearing(a: TrackPoint, b: TrackPoint): number | null {
-  const r = ruler(a[1]);
-  if (r.distance([a[2], a[1]], [b[2], b[1]]) < MIN_BEARING_M) return null;
-  return (r.bearing([a[2], a[1]], [b[2], b[1]]) + 360) % 360;
+  if (distanceM(a[1], a[2], b[1], b[2]) < MIN_BEARING_M) return null;
+  return bearingDeg(a[1], a[2], b[1], b[2]);
 }
 
 /** Metres per second between two fixes, from their distance and times. */
 export function impliedSpeed(a: TrackPoint, b: TrackPoint): number | null {
   const dt = (b[0] - a[0]) / 1000;
   if (dt <= 0) return null;
-  return ruler(a[1]).distance([a[2], a[1]], [b[2], b[1]]) / dt;
+  return distanceM(a[1], a[2], b[1], b[2]) / dt;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Vehicle } from "../state/fleet.svelte.ts";
 import { ACCENT, STATUS_COLOR } from "../status.ts";
 
-/** What a vehicle looks like on the canvas: arrow or dot, the selection halo, the id tag. */
+/** What a vehicle looks like on the canvas: arrow or dot, the selection halo, the name tag. */
 
 const DEG = Math.PI / 180;
 export const OUTLINE_COLOR = "#ffffff";
@@ -63,7 +63,7 @@ export function selectedVehicle(
   vehicleLabel(ctx, v, x, y, mapWidth);
 }
 
-/** The vehicle's id in a small white tag to its right. */
+/** What the vehicle is called (its name, else its id) in a small white tag to its right. */
 export function vehicleLabel(
   ctx: CanvasRenderingContext2D,
   v: Vehicle,
@@ -72,7 +72,7 @@ export function vehicleLabel(
   mapWidth: number,
 ): void {
   ctx.font = LABEL_FONT;
-  const w = ctx.measureText(v.id).width + 12;
+  const w = ctx.measureText(v.label).width + 12;
   // To the right of the arrow, unless that would run off the map.
   const left = x + 21 + w > mapWidth ? x - 21 - w : x + 21;
   const top = y - 11;
@@ -86,5 +86,5 @@ export function vehicleLabel(
   ctx.shadowColor = "transparent";
   ctx.fillStyle = "#0f172a";
   ctx.textBaseline = "middle";
-  ctx.fillText(v.id, left + 6, y + 0.5);
+  ctx.fillText(v.label, left + 6, y + 0.5);
 }

@@ -14,12 +14,16 @@ import { projectToWorld } from "../geo/projection.ts";
  */
 export interface Vehicle {
   readonly id: string;
-  /** Lower-cased id, precomputed for search. */
-  readonly key: string;
+  /** The display name an admin gave it, or null. */
+  name: string | null;
+  /** What to call it: the name, or the id when it has none. */
+  label: string;
+  /** Lower-cased id and name, precomputed for search. */
+  key: string;
   status: DeviceStatus;
   /** Server time of the last report, epoch ms. */
   lastSeen: number;
-  /** Newest fix shown; never replaced by an older one. */
+  /** Newest fix shown; never replaced by an older one. Null: it has never reported (not drawn). */
   position: Position | null;
   /** Fixes before `position` that arrived in the latest batch, flat [ts, lat, lon, ...]. */
   recent: number[];
@@ -45,6 +49,11 @@ export interface Vehicle {
 }
 
 export type StatusCounts = Record<DeviceStatus, number>;
+
+/** A registered device that has sent no fix yet: listed, but nowhere on the map. */
+export function neverReported(v: Pick<Vehicle, "position">): boolean {
+  return v.position === null;
+}
 
 /** Glide duration bounds: follow the device's own reporting interval within these. */
 const MIN_GLIDE_MS = 200;
@@ -75,6 +84,18 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "bas
 const world = { x: 0, y: 0 };
 
 type ChangeKind = "snapshot" | "batch";
+/** `removed`: ids of vehicles dropped by this change (deleted, or no longer visible). */
+type ChangeListener = (kind: ChangeKind, removed: readonly string[]) => void;
+
+/** Give a vehicle its display name; false when it already had it. */
+function rename(v: Vehicle, name: string | null): boolean {
+  if (v.name === name && v.label === (name ?? v.id)) return false;
+  v.name = name;
+  v.label = name ?? v.id;
+  // One string for the search box: a query matches the id or the name.
+  v.key = name ? `${v.id}\n${name}`.toLowerCase() : v.id.toLowerCase();
+  return true;
+}
 
 export class Fleet {
   // Plain containers on purpose (see Vehicle): reactivity comes from `version`.
@@ -86,7 +107,7 @@ export class Fleet {
   private sortedStale = false;
   private generation = 0;
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- callbacks, not state
-  private readonly listeners = new Set<(kind: ChangeKind) => void>();
+  private readonly listeners = new Set<ChangeListener>();
 
   /** Bumped once per applied message; read it to re-render from the plain records. */
   version = $state(0);
@@ -103,10 +124,15 @@ export class Fleet {
     return this.byId.get(id);
   }
 
-  /** Vehicles in natural id order (sim-2 before sim-10); re-sorted only when membership changes. */
+  /**
+   * Vehicles in natural order of what they are called (sim-2 before sim-10), ties by id;
+   * re-sorted only when membership or a name changes.
+   */
   sortedVehicles(): readonly Vehicle[] {
     if (this.sortedStale) {
-      this.sorted = this.list.slice().sort((a, b) => collator.compare(a.id, b.id));
+      this.sorted = this.list
+        .slice()
+        .sort((a, b) => collator.compare(a.label, b.label) || collator.compare(a.id, b.id));
       this.sortedStale = false;
     }
     return this.sorted;
@@ -116,7 +142,7 @@ export class Fleet {
     return localNow + this.skewMs;
   }
 
-  onChange(listener: (kind: ChangeKind) => void): () => void {
+  onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -127,19 +153,12 @@ export class Fleet {
     const generation = ++this.generation;
     const now = performance.now();
     for (const device of snapshot.devices) this.upsert(device, now).generation = generation;
-    if (this.list.some((v) => v.generation !== generation)) {
-      const kept = this.list.filter((v) => v.generation === generation);
-      this.list.length = 0;
-      for (const v of kept) {
-        v.index = this.list.length;
-        this.list.push(v);
-      }
-      this.byId.clear();
-      for (const v of kept) this.byId.set(v.id, v);
-      this.sortedStale = true;
-    }
+    // Vehicles the new snapshot lacks were removed, or are no longer this user's to see.
+    const removed = this.drop(
+      this.list.filter((v) => v.generation !== generation).map((v) => v.id),
+    );
     this.loaded = true;
-    this.commit("snapshot");
+    this.commit("snapshot", removed);
   }
 
   /** Forget every vehicle on sign-out: whoever signs in next may be granted other devices. */
@@ -150,7 +169,7 @@ export class Fleet {
     this.sortedStale = false;
     this.loaded = false;
     this.animatingUntil = 0;
-    this.commit("snapshot");
+    this.commit("snapshot", []);
   }
 
   /** A batch holds only what changed since the previous tick. */
@@ -158,7 +177,23 @@ export class Fleet {
     this.skewMs = batch.serverTime - Date.now();
     const now = performance.now();
     for (const device of batch.devices) this.upsert(device, now).generation = this.generation;
-    this.commit("batch");
+    this.commit("batch", this.drop(batch.removed ?? []));
+  }
+
+  /** Forget these vehicles; returns the ids that were here. */
+  private drop(ids: readonly string[]): string[] {
+    const dropped = ids.filter((id) => this.byId.delete(id));
+    if (dropped.length === 0) return dropped;
+    // Keep `list` dense and each vehicle's `index` its place in it (the map's arrays use it).
+    let kept = 0;
+    for (const v of this.list) {
+      if (this.byId.get(v.id) !== v) continue;
+      v.index = kept;
+      this.list[kept++] = v;
+    }
+    this.list.length = kept;
+    this.sortedStale = true;
+    return dropped;
   }
 
   private upsert(device: LiveUpdate, now: number): Vehicle {
@@ -166,6 +201,8 @@ export class Fleet {
     if (!v) {
       v = {
         id: device.id,
+        name: null,
+        label: device.id,
         key: device.id.toLowerCase(),
         status: device.status,
         lastSeen: device.lastSeen,
@@ -190,6 +227,8 @@ export class Fleet {
       this.list.push(v);
       this.sortedStale = true;
     }
+    // Every update carries the whole device: no name means the admin cleared it.
+    if (rename(v, device.name ?? null)) this.sortedStale = true;
     v.status = device.status;
     v.lastSeen = Math.max(v.lastSeen, device.lastSeen);
     v.recent = device.trail ?? [];
@@ -225,7 +264,7 @@ export class Fleet {
     if (!glide) sampleVehicle(v, now);
   }
 
-  private commit(kind: ChangeKind): void {
+  private commit(kind: ChangeKind, removed: readonly string[]): void {
     const counts: StatusCounts = { moving: 0, stopped: 0, offline: 0 };
     for (const v of this.list) counts[v.status]++;
     const old = this.counts;
@@ -238,7 +277,7 @@ export class Fleet {
     }
     this.total = this.list.length;
     this.version++;
-    for (const listener of this.listeners) listener(kind);
+    for (const listener of this.listeners) listener(kind, removed);
   }
 }
 
