@@ -217,6 +217,9 @@ describe("device management in Chromium", () => {
     // By keyboard: focus lands on Cancel; the confirm button is one step back.
     await adminRow("sim-0001").getByTestId("admin-device-remove").click();
     await question.waitFor({ timeout: 5_000 });
+    await expect
+      .poll(() => admin.evaluate(() => document.activeElement?.textContent?.trim()))
+      .toBe("Cancel");
     await admin.keyboard.press("Shift+Tab");
     await admin.keyboard.press("Enter");
     await expect

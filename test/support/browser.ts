@@ -30,6 +30,8 @@ export async function adminPage(
   const [name, value] = server.adminCookie.split("=") as [string, string];
   await context.addCookies([{ name, value, url: server.url }]);
   const page = await context.newPage();
+  // A step that cannot happen fails in seconds, naming the step, instead of at the test's timeout.
+  page.setDefaultTimeout(10_000);
   const cspViolations: string[] = [];
   page.on("console", (message) => {
     if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
