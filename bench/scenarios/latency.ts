@@ -142,7 +142,7 @@ export async function latency(): Promise<ScenarioResult> {
   try {
     for (const [i, requested] of CONFIGS.entries()) {
       // Server fds: devices + dashboards + ~30 (database, listener, epoll, stdio).
-      const devices = Math.min(requested.devices, fdLimit() - DASHBOARDS - 50);
+      const devices = Math.min(requested.devices, fdLimit() - DASHBOARDS - 60);
       if (devices < requested.devices) {
         caps.push(
           `${requested.devices} devices were capped to ${devices}: a process may open at most ` +

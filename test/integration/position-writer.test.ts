@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -129,5 +129,16 @@ describe("SQLite positions on the storage worker", () => {
     expect(await stores.devices.get("gone")).toBeNull();
     expect(await stores.positions.page("gone", everything)).toEqual([]);
     expect(stores.db.prepare("SELECT count(*) FROM positions").pluck().get()).toBe(0);
+  });
+
+  it("copies the WAL into the database file in the background, not inside a commit", async () => {
+    // Far below wal_autocheckpoint, so no commit checkpoints: only the checkpoint thread can
+    // move these pages from locus.db-wal into locus.db.
+    const file = join(dir, "locus.db");
+    const rows = Array.from({ length: 4000 }, (_, i) => fix(`dev-${i % 40}`, T0 + i * 1000));
+    expect((await stores.positions.append(rows)).every(Boolean)).toBe(true);
+    const written = statSync(`${file}-wal`).size;
+    expect(written).toBeGreaterThan(200_000);
+    await expect.poll(() => statSync(file).size, { timeout: 5000 }).toBeGreaterThan(written / 4);
   });
 });

@@ -30,7 +30,8 @@ export function openDatabase(
   // each device's history is rewritten many times before it fills: a checkpoint copies it once
   // however often it is in the WAL. Every 1,000 pages (the default) checkpoints run after almost
   // every commit; 10,000 measured ~2x ingest, 30,000 another +20 % of insert throughput (120 MB of
-  // WAL at most, and a checkpoint commit ~130 ms instead of ~100 ms). See bench/RESULTS.md.
+  // WAL at most). See bench/RESULTS.md. In the server a checkpoint thread copies pages in the
+  // background (Checkpointer), so the commit that crosses this line only resets the WAL.
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   if (upgrade) migrate(db);
   return db;

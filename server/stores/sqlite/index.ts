@@ -1,6 +1,7 @@
 import type { Logger } from "../../logger.ts";
 import { GroupCommitter } from "../group-commit.ts";
 import type { Stores } from "../ports.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { openDatabase, type Db } from "./database.ts";
 import { DeviceKeys } from "./device-keys.ts";
 import { SqliteDeviceStore } from "./devices.ts";
@@ -11,6 +12,9 @@ import { TrackMarks } from "./track-marks.ts";
 import { SqliteTrackStore } from "./tracks.ts";
 import { SqliteUserStore } from "./users.ts";
 import { inlineWriter, WorkerWriter, type PositionWriter } from "./writer.ts";
+
+/** How often the background checkpointer copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 export interface SqliteOptions {
   /** The database file, or ":memory:". */
@@ -38,10 +42,13 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
   const { file, durability } = options;
   const db = openDatabase(file, { durability });
   const marks = new TrackMarks(db);
-  const writer: PositionWriter =
-    options.worker && file !== ":memory:"
-      ? new WorkerWriter({ file, durability }, marks, logger)
-      : inlineWriter(new PositionInserter(db, marks));
+  const threads = options.worker && file !== ":memory:";
+  const writer: PositionWriter = threads
+    ? new WorkerWriter({ file, durability }, marks, logger)
+    : inlineWriter(new PositionInserter(db, marks));
+  const checkpointer = threads
+    ? new Checkpointer({ file, durability, intervalMs: CHECKPOINT_INTERVAL_MS }, logger)
+    : null;
   const committer = new GroupCommitter(
     writer,
     { delayMs: options.commitDelayMs, maxRows: options.commitMaxRows },
@@ -66,6 +73,7 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
     close: () =>
       (closing ??= (async () => {
         await (stopping ??= committer.close());
+        await checkpointer?.close();
         db.close();
       })()),
   };

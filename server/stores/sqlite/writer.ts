@@ -1,9 +1,10 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Logger } from "../../logger.ts";
 import type { BatchWriter } from "../group-commit.ts";
 import type { PositionInserter } from "./inserts.ts";
 import { concatPacked, type PackedPositions } from "./packed.ts";
 import type { TrackMarks } from "./track-marks.ts";
+import { startStoreWorker } from "./worker-thread.ts";
 import type { WriteReply, WriteRequest, WriterData } from "./writer-worker.ts";
 
 export type PositionWriter = BatchWriter<PackedPositions>;
@@ -88,12 +89,7 @@ export class WorkerWriter implements PositionWriter {
   }
 
   private spawn(): Worker {
-    // A worker does not inherit `--import tsx`'s hooks: register them before loading the script.
-    // Both are resolved from this file, not the working directory, so Locus starts from anywhere.
-    const script = new URL("./writer-worker.ts", import.meta.url).href;
-    const tsx = import.meta.resolve("tsx/esm/api");
-    const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
-    const worker = new Worker(boot, { eval: true, workerData: this.data });
+    const worker = startStoreWorker(new URL("./writer-worker.ts", import.meta.url), this.data);
     worker.on("message", (reply: WriteReply) => this.settle(reply));
     worker.on("error", (err) => this.logger.error({ err }, "storage worker failed"));
     worker.on("exit", (code) => {
