@@ -57,6 +57,8 @@ const delay = loopDelay();
 const from = start + warmupMs;
 const end = from + durationMs;
 const acks = new Histogram();
+/** Acks of each device's first report, which registers it (open registration): a one-off cost. */
+const firstAcks = new Histogram();
 const scheduleLag = new Histogram();
 let sent = 0;
 let acked = 0;
@@ -74,12 +76,14 @@ function send(k: number, due: number): void {
   }
   outstanding++;
   const round = Math.floor(k / n);
+  const first = round === 0;
   // Small steps (~1 m) along a line per device: plausible, never a duplicate ts.
   const fix = { ts: now, lat: 52.4 + d / 20_000, lon: 13.3 + round * 1e-5, speed: 10, course: 90 };
   socket.emit("position:report", [fix], (ack: ReportAck) => {
     outstanding--;
     if (!ack.ok) errors++;
-    else if (counted) {
+    if (ack.ok && first) firstAcks.add(Date.now() - now);
+    if (ack.ok && counted) {
       acked++;
       acks.add(Date.now() - now);
     }
@@ -113,6 +117,7 @@ console.log(
     unacked: outstanding,
     disconnects,
     acks: acks.toJSON(),
+    firstAcks: firstAcks.toJSON(),
     scheduleLagP99Ms: scheduleLag.percentile(0.99),
     loopDelayP99Ms: delay.p99Ms(),
     loopDelayMaxMs: delay.maxMs(),
