@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Histogram } from "../loadgen/common.ts";
 import { rssMb } from "../lib/proc.ts";
@@ -33,6 +33,12 @@ const DASHBOARD_PROCS = Number(process.env.BENCH_LATENCY_DASHBOARD_PROCS ?? 2);
 // first reports' acks). BENCH_WARMUP_MS lengthens the warm-up, e.g. to keep the burst and the
 // old-generation GC it brings out of the window.
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 5000);
+// In a deployment, devices and dashboards run on other machines; here the load generators take
+// ~90 % of a core beside the server's ~60 % on 2 cores, and at equal priority the scheduler let
+// them delay the server's event loop and storage worker in bursts (the misses at 19,890 devices).
+// Lower priority (niceness 10, which needs no root) gives the server what it would have alone;
+// the load generators' own delays still count in every figure (their loop delay is shown).
+const LOAD_NICENESS = Number(process.env.BENCH_LOAD_NICENESS ?? 10);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 15_000);
 
 /** The server holds one fd per socket, and the hard limit here cannot be raised without root. */
@@ -91,6 +97,7 @@ async function drive(
     throw new Error(`only ${connected} of ${devices} devices + ${DASHBOARDS} dashboards connected`);
   }
   const pids = all.map((p) => p.child.pid!);
+  for (const pid of pids) setPriority(pid, LOAD_NICENESS);
   await waitForQuiet([server.child.pid!, ...pids]);
   const start = go(all);
   await sleep(start + WARMUP_MS - Date.now());
@@ -194,8 +201,9 @@ export async function latency(): Promise<ScenarioResult> {
     ratio,
     notes:
       `The server, ${DEVICE_PROCS} device and ${DASHBOARD_PROCS} dashboard load generator processes ` +
-      "share the same 2 cores (as do other processes on this machine: their CPU % is shown), so load " +
-      "generator CPU competes with the server's. Devices send on an even stagger, open loop (no waiting " +
+      "share the same 2 cores (as do other processes on this machine: their CPU % is shown); the load " +
+      `generators run at niceness ${LOAD_NICENESS}, so they do not preempt the server they measure, as ` +
+      "devices and dashboards on other machines would not. Devices send on an even stagger, open loop (no waiting " +
       "for acks); each fix's ts is its send time and dashboards record Date.now() − ts for every device " +
       "update received, so the figure includes the 100 ms tick wait and both load generators' event-loop " +
       "delay. It is split at each batch's serverTime (same clock) into send → server tick (ingest, commit, " +
