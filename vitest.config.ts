@@ -29,6 +29,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Real PostgreSQL (and, next, Redis and several nodes) started by each file on free ports.
+          name: "scale",
+          root: ".",
+          include: ["test/scale/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: "browser",
           root: ".",
           include: ["test/e2e/**/*.test.ts"],
