@@ -69,6 +69,7 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
       const failure = writer instanceof WorkerWriter ? writer.failure : null;
       return failure ? { ok: false, reason: failure.message } : { ok: true };
     },
+    leadsBackgroundWork: () => true,
     stopWriting: () => (stopping ??= committer.close()),
     close: () =>
       (closing ??= (async () => {

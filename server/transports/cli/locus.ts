@@ -3,7 +3,7 @@ import { loadConfig } from "../../config.ts";
 import { silentLogger } from "../../logger.ts";
 import { createServices } from "../../services/index.ts";
 import { LocusError } from "../../services/errors.ts";
-import { openSqliteStores } from "../../stores/sqlite/index.ts";
+import { openStores } from "../../stores/open.ts";
 import { deviceCommand, groupCommand } from "./devices.ts";
 import { importCommand } from "./import-command.ts";
 import { userCommand } from "./people.ts";
@@ -41,10 +41,10 @@ if (values.help || positionals.length === 0) {
 }
 
 const config = loadConfig([], process.env, values.db ? { db: values.db } : {});
-const stores = openSqliteStores(
-  { ...config, file: config.db, worker: false, commitDelayMs: 0 },
-  silentLogger,
-);
+const stores = await openStores(
+  { ...config, commitDelayMs: 0 },
+  { logger: silentLogger, worker: false, now: () => Date.now() },
+).catch((err: unknown) => fail((err as Error).message));
 const services = await createServices(stores, config, {
   clock: { now: () => Date.now() },
   logger: silentLogger,
