@@ -104,7 +104,9 @@ export function checkDatabase(db: Db, subject: string): Omit<DatabaseSummary, "f
     }[];
     integrity = rows.map((r) => r.integrity_check).join("; ");
   } catch (err) {
-    throw new BackupError(`${subject} cannot be read as a SQLite database: ${(err as Error).message}`);
+    throw new BackupError(
+      `${subject} cannot be read as a SQLite database: ${(err as Error).message}`,
+    );
   }
   if (integrity !== "ok") {
     throw new BackupError(`${subject} is not a sound database: integrity_check says ${integrity}`);
