@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PositionsReply } from "../../protocol/index.ts";
+import { backupDatabase } from "../../server/stores/sqlite/backup.ts";
 import { openDatabase } from "../../server/stores/sqlite/database.ts";
 import {
   connectDevice,
@@ -49,7 +50,7 @@ function locusCli(...args: string[]): Promise<{ code: number; stdout: string; st
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A database with an archive device's old history, as a long-running installation has. */
-function seededDatabase(file: string): void {
+function seededDatabase(file: string, rows = ARCHIVE_ROWS): void {
   const db = openDatabase(file);
   const { lastInsertRowid: device } = db
     .prepare("INSERT INTO devices (uid, created_at) VALUES ('archive', 0)")
@@ -58,8 +59,7 @@ function seededDatabase(file: string): void {
     "INSERT INTO positions (device, ts, lat, lon, received_at) VALUES (?, ?, ?, 13.4, 0)",
   );
   db.transaction(() => {
-    for (let i = 0; i < ARCHIVE_ROWS; i++)
-      insert.run(device, 1_600_000_000_000 + i * 1000, 52 + i * 1e-6);
+    for (let i = 0; i < rows; i++) insert.run(device, 1_600_000_000_000 + i * 1000, 52 + i * 1e-6);
   })();
   db.close();
 }
@@ -150,7 +150,7 @@ describe("backup and restore", () => {
         .pluck()
         .get(),
     ).toBe(ARCHIVE_ROWS);
-  });
+  }, 60_000); // child processes (tsx) start slowly on 2 busy cores
 
   it("restore refuses a database a server is using, an existing one without --force, and a damaged backup", async () => {
     dir = mkdtempSync(join(tmpdir(), "locus-restore-"));
@@ -196,5 +196,28 @@ describe("backup and restore", () => {
     // Nothing was put in place by the refused restores, and no temp file is left.
     expect(existsSync(join(dir, "fresh.db"))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  }, 60_000); // child processes (tsx) start slowly on 2 busy cores
+
+  it("finishes a copy of one snapshot while another connection commits between every step", async () => {
+    // Without one read snapshot, SQLite restarts the copy after each foreign commit, forever.
+    dir = mkdtempSync(join(tmpdir(), "locus-backup-"));
+    const dbPath = join(dir, "locus.db");
+    seededDatabase(dbPath, 20_000);
+    const writer = openDatabase(dbPath);
+    cleanup.push(() => writer.close());
+    const insert = writer.prepare(
+      "INSERT INTO positions (device, ts, lat, lon, received_at) VALUES (1, ?, 52, 13, 0)",
+    );
+    let ts = 1_700_000_000_000;
+    let steps = 0;
+
+    const summary = await backupDatabase(dbPath, join(dir, "copy.db"), () => {
+      // Between every two steps of the copy, the other connection commits a position.
+      insert.run(ts++);
+      if (++steps > 1000) throw new Error("the copy keeps restarting");
+    });
+
+    expect(steps).toBeGreaterThan(2);
+    expect(summary.positions).toBe(20_000);
   });
 });
