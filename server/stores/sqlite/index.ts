@@ -40,7 +40,7 @@ export interface SqliteStores extends Stores {
 /** Open the SQLite file behind every storage port: the embedded default. */
 export function openSqliteStores(options: SqliteOptions, logger: Logger): SqliteStores {
   const { file, durability } = options;
-  const db = openDatabase(file, { durability });
+  const db = openDatabase(file, { durability, logger });
   const marks = new TrackMarks(db);
   const threads = options.worker && file !== ":memory:";
   const writer: PositionWriter = threads
