@@ -92,6 +92,18 @@ describe("GET /metrics", () => {
     // OsmAnd over HTTP: one stored, one refused by the position rules (lat 91).
     expect((await get(server.url, `/osmand?id=phone&lat=52.5&lon=13.4`)).status).toBe(200);
     expect((await get(server.url, `/osmand?id=phone&lat=91&lon=13.4`)).status).toBe(400);
+    // A file import over REST: a point already stored, a new one, one breaking a rule.
+    const point = (lat: number, ts: number) =>
+      `<trkpt lat="${lat}" lon="13.4"><time>${new Date(ts).toISOString()}</time></trkpt>`;
+    const gpx = `<gpx version="1.1" creator="test"><trk><trkseg>${point(52.5, a.ts)}${point(
+      52.5,
+      makePosition().ts,
+    )}${point(91, makePosition().ts)}</trkseg></trk></gpx>`;
+    const imported = await server.fetch("/api/devices/sio-van/import?format=gpx", {
+      method: "POST",
+      body: gpx,
+    });
+    expect(await imported.json()).toMatchObject({ accepted: 1, duplicates: 1, rejected: 1 });
 
     const m = await scrape();
     const counted = (name: string, labels: Record<string, string>) =>
@@ -104,6 +116,9 @@ describe("GET /metrics", () => {
     expect(counted("rejected", { transport: "ws", reason: "invalid_payload" })).toBe(1);
     expect(counted("accepted", { transport: "osmand" })).toBe(1);
     expect(counted("rejected", { transport: "osmand", reason: "invalid_payload" })).toBe(1);
+    expect(counted("accepted", { transport: "rest" })).toBe(1);
+    expect(counted("duplicate", { transport: "rest" })).toBe(1);
+    expect(counted("rejected", { transport: "rest", reason: "invalid_payload" })).toBe(1);
     // Every transport's series exists from the start, at 0.
     expect(counted("accepted", { transport: "owntracks" })).toBe(0);
     expect(counted("rejected", { transport: "owntracks", reason: "invalid_payload" })).toBe(
@@ -114,6 +129,7 @@ describe("GET /metrics", () => {
     expect(sample(m, "locus_ack_latency_seconds_count", { transport: "socketio" })).toBe(3);
     expect(sample(m, "locus_ack_latency_seconds_count", { transport: "ws" })).toBe(3);
     expect(sample(m, "locus_ack_latency_seconds_count", { transport: "osmand" })).toBe(2);
+    expect(sample(m, "locus_ack_latency_seconds_count", { transport: "rest" })).toBe(0);
     expect(sample(m, "locus_ack_latency_seconds_sum", { transport: "socketio" })).toBeGreaterThan(
       0,
     );
