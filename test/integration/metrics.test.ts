@@ -148,6 +148,20 @@ describe("GET /metrics", () => {
     expect(sample(m, "process_resident_memory_bytes")).toBeGreaterThan(0);
   });
 
+  it("counts every position of a message refused whole under its code (rate_limited)", async () => {
+    await bed.start({ rateLimit: 0.01, rateBurst: 1 });
+    const device = await bed.device("chatty");
+    expect(await report(device, makePosition())).toMatchObject({ ok: true, accepted: 1 });
+    const refused = await report(device, [makePosition(), makePosition(), makePosition()]);
+    expect(refused).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+
+    const m = await scrape();
+    const rejected = { transport: "socketio", reason: "rate_limited" };
+    expect(sample(m, "locus_positions_rejected_total", rejected)).toBe(3);
+    expect(sample(m, "locus_positions_accepted_total", { transport: "socketio" })).toBe(1);
+    expect(sample(m, "locus_ack_latency_seconds_count", { transport: "socketio" })).toBe(2);
+  });
+
   it("gauges devices, dashboards and plain WebSocket viewers connected at the time of the scrape", async () => {
     const server = await bed.start();
     const connected = async () => {
