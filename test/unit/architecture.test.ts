@@ -45,8 +45,15 @@ const RULES: Rule[] = [
   },
   {
     folder: "server/services",
-    forbidden: ["server/transports", "server/live", "server/app.ts", "server/start.ts", "web"],
-    why: "a rule is the same whichever transport asked, so services know no transport",
+    forbidden: [
+      "server/transports",
+      "server/live",
+      "server/observability",
+      "server/app.ts",
+      "server/start.ts",
+      "web",
+    ],
+    why: "a rule is the same whichever transport asked, so services know no transport (nor metrics: they get an observer)",
   },
   {
     folder: "server/history",

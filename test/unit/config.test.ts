@@ -119,6 +119,7 @@ describe("setting names", () => {
       "--gap-minutes LOCUS_GAP_MINUTES",
       "--import-max-mb LOCUS_IMPORT_MAX_MB",
       "--gap-km LOCUS_GAP_KM",
+      "--metrics-token LOCUS_METRICS_TOKEN",
     ]);
   });
 

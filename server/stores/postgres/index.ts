@@ -98,6 +98,9 @@ export async function openPostgresStores(
     tracks: new PgTrackStore(pool),
     health: () => (failure ? { ok: false, reason: failure } : { ok: true }),
     leadsBackgroundWork: () => leadership.leads,
+    observeCommits(observer) {
+      committer.observer = observer;
+    },
     stopWriting: () => (stopping ??= committer.close()),
     close: () =>
       (closing ??= (async () => {
