@@ -56,7 +56,7 @@ export async function openPostgresStores(
 
   // Why the node cannot commit, from the last write or probe; null when it can.
   let failure: string | null = null;
-  const writer = new PgPositionWriter(pool, partitions);
+  const writer = new PgPositionWriter(pool, partitions, options.now);
   const observed: BatchWriter<PgBatch> = {
     write: (batches) =>
       writer.write(batches).then(
