@@ -199,9 +199,22 @@ describe("locus copy-store", () => {
     expect(
       await storeValue(url, "SELECT count(*) FROM (SELECT DISTINCT device, ts FROM positions) k"),
     ).toBe(6500);
-    // Running it again on a complete copy writes no position and still checks out.
-    const again = await copyStore({ from: sqliteFile, to: url });
-    expect(again.copied).toBe(small);
+    // Running it again on a complete copy writes no position and still checks out; without
+    // --json the progress goes to stderr (a line per 10 % when it is not a terminal).
+    const again = await promisify(execFile)(process.execPath, [
+      "--import",
+      "tsx",
+      "server/transports/cli/locus.ts",
+      "copy-store",
+      "--from",
+      sqliteFile,
+      "--to",
+      url,
+    ]);
+    expect(again.stdout).toContain(`resumed copy ${sqliteFile} to ${url}: ${small} rows written`);
+    expect(again.stderr).toMatch(
+      new RegExp(`copying 100% ${small} of ${small} rows, \\d+ rows/s, done \\(\\w+\\)\n$`),
+    );
   });
 
   it("reports the tables whose counts differ", async () => {
