@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { copyStore, type CopyProgress } from "../../server/stores/copy-store.ts";
 import { COPIED_TABLES } from "../../server/stores/copy-tables.ts";
 import { PG_MIGRATIONS } from "../../server/stores/postgres/migrations.ts";
+import { MIGRATIONS } from "../../server/stores/sqlite/migrations.ts";
 import { seedHistory } from "../support/history.ts";
 import { signIn, startTestLocus, type TestLocus } from "../support/locus.ts";
 import { freePort, startPostgres, type LocalPostgres } from "../support/postgres.ts";
@@ -251,6 +252,16 @@ describe("locus migrate", () => {
     );
     expect(await runLocus("migrate", "--db", url)).toContain(
       `is at schema version ${PG_MIGRATIONS.length}: nothing to migrate`,
+    );
+    expect(JSON.parse(await runLocus("migrate", "--db", sqliteFile, "--json"))).toEqual({
+      db: sqliteFile,
+      from: MIGRATIONS.length,
+      to: MIGRATIONS.length,
+      backup: null,
+    });
+    // A mistyped file is not made into a new, empty database.
+    await expect(runLocus("migrate", "--db", `${sqliteFile}.typo`)).rejects.toThrow(
+      "--db (LOCUS_DB): " + `${sqliteFile}.typo does not exist`,
     );
   });
 
