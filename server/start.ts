@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp, type LocusApp } from "./app.ts";
 import { ensureDashboardBuilt } from "./build-dashboard.ts";
+import { connectRedis } from "./cluster/redis.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { LevelBuilder } from "./history/level-builder.ts";
@@ -41,6 +42,8 @@ export async function startLocus(
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   if (config.buildIfStale) await ensureDashboardBuilt(logger);
+  // Before anything opens: an unreachable Redis stops the start with a message naming the setting.
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
 
   const stores = openSqliteStores(
     {
@@ -68,6 +71,7 @@ export async function startLocus(
     logger,
     version: VERSION,
     distDir: options.distDir,
+    redis,
   });
 
   let osmandServer: Server | null = null;
@@ -84,6 +88,7 @@ export async function startLocus(
   } catch (err) {
     levels.stop();
     await app.close();
+    await redis?.close();
     await stores.close();
     throw err;
   }
@@ -105,6 +110,7 @@ export async function startLocus(
         // Commit and acknowledge what is queued before the sockets that wait for it go.
         await stores.stopWriting();
         await app.close();
+        await redis?.close();
         await osmandClosed;
         await stores.close();
       })()),

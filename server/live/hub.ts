@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Namespace } from "socket.io";
 import type {
   LiveBatch,
@@ -22,8 +23,12 @@ export type LiveNamespace = Namespace<
 >;
 type LiveSocket = Parameters<Parameters<LiveNamespace["on"]>[1]>[0];
 
-/** Dashboards whose user sees every device share one broadcast in this room. */
-const ALL_DEVICES_ROOM = "all-devices";
+/**
+ * Dashboards whose user sees every device share one broadcast in this room. Each node has its
+ * own: with the cluster adapter a broadcast reaches the room on every node, and every node sends
+ * its own dashboards the whole fleet already (the bus brings it the other nodes' fixes).
+ */
+const ALL_DEVICES_ROOM_PREFIX = "all-devices:";
 
 /**
  * A viewer that is not a socket.io dashboard (a plain WebSocket, say). It gets the same snapshot
@@ -61,6 +66,9 @@ export class LiveHub {
   /** Dashboards limited to some devices: each gets its own filtered batch. */
   private readonly limited = new Set<LiveSocket>();
   private readonly sinks = new Set<LiveSink>();
+  private readonly allDevicesRoom = ALL_DEVICES_ROOM_PREFIX + randomBytes(6).toString("hex");
+  /** False while the cluster's Redis is away: socket.io dashboards, fed through it, wait. */
+  private relayUp = true;
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -73,13 +81,21 @@ export class LiveHub {
     this.lastTickAt = this.lastSweepAt = clock.now();
     nsp.on("connection", (socket) => {
       const { user } = socket.data;
-      if (user.grant.all) void socket.join(ALL_DEVICES_ROOM);
+      // A recovered session comes back in the rooms it had, perhaps on another node.
+      for (const room of socket.rooms) {
+        if (room.startsWith(ALL_DEVICES_ROOM_PREFIX)) void socket.leave(room);
+      }
+      if (user.grant.all) void socket.join(this.allDevicesRoom);
       else this.limited.add(socket);
       socket.on("disconnect", () => this.limited.delete(socket));
       // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
-      // repair what a dashboard missed while it was away.
-      socket.emit("fleet:snapshot", this.snapshot(user));
-      logger.debug({ id: socket.id, user: user.name }, "dashboard connected");
+      // repair what a dashboard missed while it was away. Unless the cluster adapter recovered
+      // the connection: then it has just been sent every batch it missed.
+      if (!socket.recovered) socket.emit("fleet:snapshot", this.snapshot(user));
+      logger.debug(
+        { id: socket.id, user: user.name, recovered: socket.recovered },
+        "dashboard connected",
+      );
     });
     this.schedule();
   }
@@ -142,6 +158,24 @@ export class LiveHub {
     for (const sink of this.sinks) if (sink.user.name === userName) sink.end(why);
   }
 
+  /**
+   * The cluster's Redis went away (false) or came back (true). Meanwhile socket.io dashboards get
+   * nothing (their batches would pile up in the Redis client's queue); plain WebSocket viewers do
+   * not depend on Redis and go on. Once back, everyone starts over from a fresh snapshot.
+   */
+  setRelay(up: boolean): void {
+    this.relayUp = up;
+    if (up) this.resync();
+  }
+
+  /** A fresh snapshot to every dashboard and viewer: what they missed, deltas cannot repair. */
+  resync(): void {
+    for (const socket of this.nsp.sockets.values()) {
+      socket.emit("fleet:snapshot", this.snapshot(socket.data.user));
+    }
+    for (const sink of this.sinks) sink.snapshot(this.snapshot(sink.user));
+  }
+
   snapshot(user: User): LiveSnapshot {
     return {
       serverTime: this.clock.now(),
@@ -169,11 +203,13 @@ export class LiveHub {
     if (this.nsp.sockets.size === 0 && this.sinks.size === 0) return;
     const batch: LiveBatch = { serverTime: now, devices: changes.updates };
     if (changes.removed.length > 0) batch.removed = changes.removed.map((r) => r.id);
-    // Serialised once for every all-devices dashboard; limited ones get their own slice.
-    this.nsp.to(ALL_DEVICES_ROOM).emit("fleet:updated", batch);
-    for (const socket of this.limited) {
-      const slice = this.sliceFor(socket.data.user, batch, changes);
-      if (slice) socket.emit("fleet:updated", slice);
+    if (this.relayUp) {
+      // Serialised once for every all-devices dashboard; limited ones get their own slice.
+      this.nsp.to(this.allDevicesRoom).emit("fleet:updated", batch);
+      for (const socket of this.limited) {
+        const slice = this.sliceFor(socket.data.user, batch, changes);
+        if (slice) socket.emit("fleet:updated", slice);
+      }
     }
     for (const sink of this.sinks) {
       const slice = sink.user.grant.all ? batch : this.sliceFor(sink.user, batch, changes);

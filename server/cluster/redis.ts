@@ -1,0 +1,109 @@
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { Redis } from "ioredis";
+import type { ServerOptions } from "socket.io";
+import type { Logger } from "../logger.ts";
+
+/** How long the first connection may take before the start is given up. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The link to the cluster's Redis: the client socket.io's Redis Streams adapter publishes with
+ * (the adapter duplicates it for reading the stream and for PUB/SUB), and whether Redis is
+ * reachable right now.
+ */
+export interface RedisLink {
+  /** For `new Server({ adapter })`: every namespace goes through the Redis stream. */
+  readonly adapter: NonNullable<ServerOptions["adapter"]>;
+  /** Redis answers now. While it does not, nothing is published and dashboards wait. */
+  readonly up: boolean;
+  /** Called when Redis goes away (false) and when it is back (true); not for the first connect. */
+  onStatus(listener: (up: boolean) => void): void;
+  /** Drop dashboard sessions kept for connection state recovery: they must not come back. */
+  forgetSessions(pids: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+/** `redis://user:secret@host` → `redis://host`: the password never reaches a log or an error. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+const SESSION_KEY_PREFIX = "sio:session:";
+
+/**
+ * Connect to the cluster's Redis, or fail the start with a message naming the setting: a node
+ * that silently ran alone would show each dashboard only part of the fleet.
+ *
+ * Once connected the client retries forever and keeps commands issued meanwhile
+ * (`maxRetriesPerRequest: null`): the adapter fires some of its commands without catching their
+ * failure, and a rejected one would end the process. The bus publishes nothing while Redis is
+ * away, and the live hub holds socket.io batches back, so that queue stays small.
+ */
+export async function connectRedis(url: string, logger: Logger): Promise<RedisLink> {
+  const shown = redactUrl(url);
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: null,
+    retryStrategy: () => null,
+  });
+  let lastError = null as Error | null;
+  client.on("error", (err: Error) => {
+    lastError = err;
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    const reason = (err as Error).message || lastError?.message || "no answer";
+    throw new Error(
+      `--redis-url (LOCUS_REDIS_URL): cannot reach Redis at ${shown}: ${reason}. ` +
+        "Start Redis, fix the URL, or leave the setting empty to run one node alone.",
+      { cause: err },
+    );
+  }
+  // From now on a lost connection is retried, quickly at first, then every 2 s.
+  client.options.retryStrategy = (times) => Math.min(times * 100, 2000);
+
+  const listeners: ((up: boolean) => void)[] = [];
+  let up = true;
+  const setUp = (now: boolean) => {
+    if (now === up) return;
+    up = now;
+    if (now) logger.warn({ redis: shown }, "cluster: Redis is back; resynchronising live state");
+    else
+      logger.warn(
+        { redis: shown, err: lastError },
+        "cluster: Redis unreachable; live delivery across nodes paused",
+      );
+    for (const listener of listeners) listener(now);
+  };
+  client.on("close", () => setUp(false));
+  client.on("ready", () => setUp(true));
+
+  const adapter = createAdapter(client, { sessionKeyPrefix: SESSION_KEY_PREFIX });
+  logger.info({ redis: shown }, "cluster: joined through Redis");
+  const link: RedisLink = {
+    adapter: adapter as NonNullable<ServerOptions["adapter"]>,
+    get up() {
+      return up && client.status === "ready";
+    },
+    onStatus: (listener) => void listeners.push(listener),
+    forgetSessions(pids) {
+      if (pids.length === 0 || !link.up) return;
+      client.del(...pids.map((pid) => SESSION_KEY_PREFIX + pid)).catch(() => {});
+    },
+    async close() {
+      listeners.length = 0;
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+  return link;
+}
