@@ -1,0 +1,139 @@
+import { createServer } from "node:http";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { Redis } from "ioredis";
+import { Server } from "socket.io";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CLUSTER_NAMESPACE, EVENTS } from "../../server/cluster/messages.ts";
+import { CLUSTER_STORES, startCluster, type TestCluster } from "../support/cluster.ts";
+import {
+  connectDevice,
+  Dashboard,
+  makePosition,
+  report,
+  startTestLocus,
+  waitFor,
+  type TestLocus,
+} from "../support/locus.ts";
+import { freePort } from "../support/postgres.ts";
+import { startRedis, type LocalRedis } from "../support/redis.ts";
+
+// Issue #13: Redis is the cluster's relay, never a condition of ingest. When it goes away, acks
+// go on; when it is back, live delivery resumes and dashboards resynchronise.
+
+let redis: LocalRedis;
+let cluster: TestCluster | undefined;
+const closers: { close(): void }[] = [];
+const track = <T extends { close(): void }>(c: T) => (closers.push(c), c);
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  for (const c of closers.splice(0)) c.close();
+  await cluster?.dispose();
+  cluster = undefined;
+});
+afterAll(() => redis?.stop());
+
+async function twoNodes(store: (typeof CLUSTER_STORES)[number]) {
+  cluster = await startCluster(2, { store, redisUrl: redis.url, overrides: { tickMs: 50 } });
+  return cluster.nodes as [TestLocus, TestLocus];
+}
+
+describe("starting a node", () => {
+  it("fails fast, naming the setting, when Redis cannot be reached", async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const started = Date.now();
+    await expect(startTestLocus({ redisUrl: url })).rejects.toThrow(
+      /--redis-url \(LOCUS_REDIS_URL\): cannot reach Redis at redis:\/\/127\.0\.0\.1/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe.each(CLUSTER_STORES)("cluster on %s: Redis away and back", (store) => {
+  it("keeps acking while Redis is down, then resumes delivery and resyncs the other node's dashboard", async () => {
+    const [a, b] = await twoNodes(store);
+    const onB = track(new Dashboard(b.url, b.adminCookie));
+    const truck = track(await connectDevice(a.url, "truck-1"));
+    const before = makePosition({ lat: 50.1 });
+    expect(await report(truck, before)).toMatchObject({ ok: true, accepted: 1 });
+    await waitFor(() => onB.latest("truck-1")?.ts === before.ts, { what: "the first fix on B" });
+
+    await redis.halt();
+    const during = makePosition({ lat: 50.1001 });
+    const sent = Date.now();
+    expect(await report(truck, during)).toMatchObject({ ok: true, accepted: 1 });
+    expect(Date.now() - sent).toBeLessThan(2000);
+    const snapshotsBefore = onB.snapshots.length;
+
+    await redis.start();
+    // B missed the fix A committed meanwhile: it re-reads it and sends its dashboard a snapshot.
+    const resync = await waitFor(
+      () =>
+        onB.snapshots
+          .slice(snapshotsBefore)
+          .find((s) => s.devices.some((d) => d.id === "truck-1" && d.position?.ts === during.ts)),
+      { timeoutMs: 15_000, what: "a resync snapshot on B with the fix it missed" },
+    );
+    expect(resync.devices.find((d) => d.id === "truck-1")?.position).toEqual(during);
+
+    // Live again: a new fix on A reaches B. Subscriptions come back on their own reconnects,
+    // so a fix may be reported before B listens again; a newer one then must arrive.
+    const deadline = Date.now() + 15_000;
+    let delivered: number | undefined;
+    const reported: number[] = [];
+    while (delivered === undefined && Date.now() < deadline) {
+      const fix = makePosition({ lat: 50.1002 });
+      expect(await report(truck, fix)).toMatchObject({ ok: true, accepted: 1 });
+      reported.push(fix.ts);
+      await waitFor(() => onB.latest("truck-1")?.ts === fix.ts, { timeoutMs: 500 }).then(
+        () => (delivered = fix.ts),
+        () => undefined,
+      );
+    }
+    expect(delivered).toBeDefined();
+    expect(onB.deliveredTimes("truck-1")).toContain(delivered);
+  });
+
+  it("drops malformed bus messages without harm and applies well-formed ones", async () => {
+    const [a, b] = await twoNodes(store);
+    const onB = track(new Dashboard(b.url, b.adminCookie));
+    await waitFor(() => onB.snapshots.length > 0, { what: "B's snapshot" });
+
+    // Another member of the cluster, speaking through the same adapter.
+    const client = new Redis(redis.url);
+    const peer = new Server(createServer().listen(0, "127.0.0.1"), {
+      adapter: createAdapter(client),
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // its subscriptions
+      const bus = peer.of(CLUSTER_NAMESPACE);
+      const good = makePosition({ lat: 47.3 });
+      for (const bad of [
+        null,
+        "fixes",
+        [["ghost", Date.now()]],
+        [["bad id!", Date.now(), [good]]],
+        [["ghost", "yesterday", [good]]],
+        [["ghost", Date.now(), [{ ts: good.ts, lat: 91, lon: 0 }]]],
+        [["ghost", Date.now(), [{ ts: "x", lat: 1, lon: 1 }]]],
+      ]) {
+        bus.serverSideEmit(EVENTS.fixes, bad);
+      }
+      bus.serverSideEmit(EVENTS.device, { type: "exploded", deviceId: "ghost" });
+      bus.serverSideEmit(EVENTS.feedsEnd, { user: "admin", why: "because" });
+      bus.serverSideEmit(EVENTS.fixes, [["ghost", Date.now(), [good]]]);
+
+      await waitFor(() => onB.latest("ghost")?.ts === good.ts, { what: "the good fix on B" });
+      expect(onB.deliveredTimes("ghost")).toEqual([good.ts]);
+      // Nothing ended the admin's feed, and both nodes still take reports.
+      expect(onB.socket.connected).toBe(true);
+      const truck = track(await connectDevice(a.url, "truck-1"));
+      expect(await report(truck, makePosition())).toMatchObject({ ok: true, accepted: 1 });
+    } finally {
+      await peer.close();
+      client.disconnect();
+    }
+  });
+});
