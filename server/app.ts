@@ -26,7 +26,11 @@ import { requireAdmin, requireUser, sessionRouter } from "./transports/rest/sess
 import { trackRouter } from "./transports/rest/track.ts";
 import { attachDashboardAuth } from "./transports/socketio/dashboards.ts";
 import { attachDeviceNamespace, type DeviceNamespace } from "./transports/socketio/devices.ts";
-import { allowedOrigins, createSocketServer } from "./transports/socketio/server.ts";
+import {
+  allowedOrigins,
+  createSocketServer,
+  RECOVERY_WINDOW_MS,
+} from "./transports/socketio/server.ts";
 import { attachPlainWebSocket } from "./transports/ws/endpoint.ts";
 
 export interface AppDeps {
@@ -72,7 +76,8 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   const io = createSocketServer(httpServer, config, connections, redis);
   const liveNamespace = io.of(LIVE_NAMESPACE) as LiveNamespace;
   attachDashboardAuth(liveNamespace, access, logger);
-  const hub = new LiveHub(liveNamespace, access, config, clock, logger);
+  const recoveryWindowMs = redis ? RECOVERY_WINDOW_MS : 0;
+  const hub = new LiveHub(liveNamespace, access, { ...config, recoveryWindowMs }, clock, logger);
   hub.seed(deps.latest, devices.all(), clock.now());
   positions.onStored(hub.onStored);
   devices.onChange(hub.onDeviceChange);

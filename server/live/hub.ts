@@ -19,7 +19,11 @@ export type LiveNamespace = Namespace<
   LiveClientToServer,
   LiveServerToClient,
   Record<string, never>,
-  { user: User }
+  {
+    user: User;
+    /** When this node last checked the user (server time): what a recovery is judged by. */
+    since?: number;
+  }
 >;
 type LiveSocket = Parameters<Parameters<LiveNamespace["on"]>[1]>[0];
 
@@ -45,6 +49,9 @@ export interface LiveSink {
 /** How often devices are checked for going silent or still; status changes ride the next tick. */
 const SWEEP_MS = 1000;
 
+/** Longer than any dashboard session is kept for recovery (socket.io's window is 2 minutes). */
+const REMEMBER_ENDED_FEEDS_MS = 10 * 60_000;
+
 /**
  * The live fan-out. Committed positions, device changes and the passing of time update the
  * fleet (LiveFleet); every tick one `fleet:updated` carrying only what changed since the last
@@ -69,25 +76,43 @@ export class LiveHub {
   private readonly allDevicesRoom = ALL_DEVICES_ROOM_PREFIX + randomBytes(6).toString("hex");
   /** False while the cluster's Redis is away: socket.io dashboards, fed through it, wait. */
   private relayUp = true;
+  /**
+   * Limited dashboards that lost their link and may recover it: their slices still go out, to
+   * their own room, so the adapter has them to replay.
+   */
+  private readonly away = new Map<string, { user: User; until: number }>();
+  /** Until when some dashboard may still recover: batches go out even with nobody connected. */
+  private recoverableUntil = 0;
+  /** Users whose feeds were ended, and when: their sessions from before must not be recovered. */
+  private readonly feedsEndedAt = new Map<string, number>();
+  /** When a device last came into or out of some limited user's view. */
+  private limitedViewsChangedAt = 0;
 
   constructor(
     private readonly nsp: LiveNamespace,
     private readonly access: Pick<AccessService, "canSee" | "canSeeIn">,
-    private readonly options: StatusRules & { tickMs: number },
+    private readonly options: StatusRules & {
+      tickMs: number;
+      /** How long a disconnected dashboard may come back and be replayed what it missed (0: off). */
+      recoveryWindowMs?: number;
+    },
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
     this.fleet = new LiveFleet(options);
     this.lastTickAt = this.lastSweepAt = clock.now();
+    this.guardRecovery();
     nsp.on("connection", (socket) => {
       const { user } = socket.data;
+      socket.data.since = clock.now();
       // A recovered session comes back in the rooms it had, perhaps on another node.
       for (const room of socket.rooms) {
         if (room.startsWith(ALL_DEVICES_ROOM_PREFIX)) void socket.leave(room);
       }
       if (user.grant.all) void socket.join(this.allDevicesRoom);
       else this.limited.add(socket);
-      socket.on("disconnect", () => this.limited.delete(socket));
+      this.away.delete(socket.id);
+      socket.on("disconnect", (reason) => this.left(socket, reason));
       // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
       // repair what a dashboard missed while it was away. Unless the cluster adapter recovered
       // the connection: then it has just been sent every batch it missed.
@@ -133,10 +158,52 @@ export class LiveHub {
       const changed = (user: User) =>
         this.access.canSeeIn(user, deviceId, change.before.groups) !==
         this.access.canSeeIn(user, deviceId, groups);
+      this.limitedViewsChangedAt = this.clock.now();
       for (const socket of this.limited) if (changed(socket.data.user)) socket.disconnect(true);
       for (const sink of this.sinks) if (changed(sink.user)) sink.end("access_changed");
     }
   };
+
+  /**
+   * With connection state recovery (the cluster adapter), a dashboard that lost its link is
+   * replayed what it missed before its handshake is checked again. A session from before its
+   * user's feeds were ended (or, for a limited user, before a device came into or out of view)
+   * is therefore not recovered: the dashboard starts over with a fresh snapshot, or is refused.
+   * Every node hears of ended feeds and device changes through the cluster bus.
+   */
+  private guardRecovery(): void {
+    const adapter = this.nsp.adapter;
+    const restore = adapter.restoreSession?.bind(adapter);
+    if (!restore) return;
+    adapter.restoreSession = async (pid, offset) => {
+      const session = await restore(pid, offset);
+      // Without a session to restore, socket.io starts a fresh connection.
+      return session && this.mayRecover(session.data)
+        ? session
+        : (null as unknown as typeof session);
+    };
+  }
+
+  private mayRecover(data: unknown): boolean {
+    const { user, since } = (data ?? {}) as {
+      user?: { name?: unknown; grant?: { all?: unknown } };
+      since?: unknown;
+    };
+    if (typeof user?.name !== "string" || typeof since !== "number") return false;
+    if ((this.feedsEndedAt.get(user.name) ?? -Infinity) >= since) return false;
+    return user.grant?.all === true || this.limitedViewsChangedAt < since;
+  }
+
+  private left(socket: LiveSocket, reason: string): void {
+    this.limited.delete(socket);
+    const windowMs = this.options.recoveryWindowMs ?? 0;
+    // Closed on purpose (feeds ended, the dashboard signed out): nothing to recover.
+    if (windowMs === 0 || reason.endsWith("namespace disconnect")) return;
+    const until = this.clock.now() + windowMs;
+    this.recoverableUntil = until;
+    const { user } = socket.data;
+    if (!user.grant.all) this.away.set(socket.id, { user, until });
+  }
 
   /** Start feeding a sink: a snapshot now, then every tick's batch. Returns the unsubscribe. */
   subscribe(sink: LiveSink): () => void {
@@ -152,6 +219,11 @@ export class LiveHub {
    * page; otherwise its fresh snapshot follows the new grants.
    */
   endFeeds(userName: string, why: FeedEnd): void {
+    const now = this.clock.now();
+    this.feedsEndedAt.set(userName, now);
+    for (const [name, at] of this.feedsEndedAt) {
+      if (now - at > REMEMBER_ENDED_FEEDS_MS) this.feedsEndedAt.delete(name);
+    }
     for (const socket of this.nsp.sockets.values()) {
       if (socket.data.user.name === userName) socket.disconnect(true);
     }
@@ -200,7 +272,8 @@ export class LiveHub {
     }
     if (!this.fleet.changed) return;
     const changes = this.fleet.take();
-    if (this.nsp.sockets.size === 0 && this.sinks.size === 0) return;
+    const watched = this.nsp.sockets.size > 0 || this.sinks.size > 0;
+    if (!watched && now > this.recoverableUntil) return;
     const batch: LiveBatch = { serverTime: now, devices: changes.updates };
     if (changes.removed.length > 0) batch.removed = changes.removed.map((r) => r.id);
     if (this.relayUp) {
@@ -209,6 +282,14 @@ export class LiveHub {
       for (const socket of this.limited) {
         const slice = this.sliceFor(socket.data.user, batch, changes);
         if (slice) socket.emit("fleet:updated", slice);
+      }
+      for (const [id, { user, until }] of this.away) {
+        if (now > until) {
+          this.away.delete(id);
+          continue;
+        }
+        const slice = this.sliceFor(user, batch, changes);
+        if (slice) this.nsp.to(id).emit("fleet:updated", slice);
       }
     }
     for (const sink of this.sinks) {
