@@ -10,7 +10,8 @@ import { LevelBuilder } from "./history/level-builder.ts";
 import type { Logger } from "./logger.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { createServices, gapRuleFrom, type Services } from "./services/index.ts";
-import { openSqliteStores, type SqliteStores } from "./stores/sqlite/index.ts";
+import { openStores } from "./stores/open.ts";
+import type { Stores } from "./stores/ports.ts";
 
 export interface RunningLocus {
   url: string;
@@ -20,7 +21,7 @@ export interface RunningLocus {
   app: LocusApp;
   /** The rules, for the demo to provision its own simulated fleet and for tests. */
   services: Services;
-  stores: SqliteStores;
+  stores: Stores;
   /** Keeps the level-of-detail tracks up to date in the background. */
   levels: LevelBuilder;
   close(): Promise<void>;
@@ -45,20 +46,13 @@ export async function startLocus(
   // Before anything opens: an unreachable Redis stops the start with a message naming the setting.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
 
-  const stores = openSqliteStores(
-    {
-      file: config.db,
-      durability: config.durability,
-      commitDelayMs: config.commitDelayMs,
-      commitMaxRows: config.commitMaxRows,
-      worker: true,
-    },
-    logger,
-  );
+  const stores = await openStores(config, { logger, worker: true, now: () => clock.now() });
   const latest = await stores.positions.latest();
   const services = await createServices(stores, config, { clock, logger, latest });
   await services.people.ensureFirstAdmin(config.adminPassword, logger);
-  const levels = new LevelBuilder(stores.tracks, gapRuleFrom(config), clock, logger);
+  const levels = new LevelBuilder(stores.tracks, gapRuleFrom(config), clock, logger, {
+    leads: () => stores.leadsBackgroundWork(),
+  });
   await levels.start();
 
   const httpServer = createServer();

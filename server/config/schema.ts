@@ -30,7 +30,8 @@ export const configSchema = z.object({
     description: "interface to listen on",
   }),
   db: z.string().default("./data/locus.db").register(settingDocs, {
-    description: "SQLite file (created with its folder)",
+    description:
+      "SQLite file (created with its folder), or a `postgres://user:password@host/database` URL for the cluster store",
   }),
   tickMs: z.int().min(10).default(100).register(settingDocs, {
     description: "how often dashboards get a batch of changes",

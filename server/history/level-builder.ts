@@ -13,6 +13,8 @@ export interface LevelBuilderOptions {
   pauseMs: number;
   /** Poll interval when nothing is due (ms). */
   idleMs: number;
+  /** False while another process builds the levels of the same database (a cluster). */
+  leads: () => boolean;
 }
 
 export const LEVEL_BUILDER_DEFAULTS: LevelBuilderOptions = {
@@ -20,6 +22,7 @@ export const LEVEL_BUILDER_DEFAULTS: LevelBuilderOptions = {
   sliceMs: 10,
   pauseMs: 20,
   idleMs: 1000,
+  leads: () => true,
 };
 
 /**
@@ -120,6 +123,7 @@ export class LevelBuilder {
 
   /** Rebuild due hours for up to `budgetMs`; resolves with how many. */
   private async work(budgetMs: number): Promise<number> {
+    if (!this.options.leads()) return 0;
     const due = await this.store.due(this.lastDueChunk(), 32);
     if (due.length === 0) return 0;
     const done = await this.store.rebuild(due, this.build, LEVEL_COUNT, budgetMs);

@@ -233,6 +233,11 @@ export interface Stores {
   users: UserStore;
   tracks: TrackStore;
   health(): StoreHealth;
+  /**
+   * Whether this process runs the work that must run once per database (level building, partition
+   * upkeep): always for an embedded store, for one node at a time in a cluster.
+   */
+  leadsBackgroundWork(): boolean;
   /** Refuse new positions and commit what is queued, so those reports are still acknowledged. */
   stopWriting(): Promise<void>;
   /** Stop writing, then let go of the database. */

@@ -10,7 +10,7 @@ import {
 
 const bed = useTestBed();
 const connect = (deviceId: string, token?: string) => bed.device(deviceId, token);
-const addDevices = (...ids: string[]) => addDevicesWithCli(bed.server.dbPath, ids);
+const addDevices = (...ids: string[]) => addDevicesWithCli(bed.server.db, ids);
 
 describe("device tokens", () => {
   it("lets a device added with the CLI report with its token, and only as itself", async () => {
@@ -24,7 +24,7 @@ describe("device tokens", () => {
     await expect(connectDevice(server.url, "van-2", tokens["truck-17"])).rejects.toMatchObject({
       data: { code: "invalid_token" },
     });
-    expect(storedRows(server.dbPath, "van-2")).toHaveLength(0);
+    expect(await storedRows(server.db, "van-2")).toHaveLength(0);
   });
 
   it.each([
@@ -80,8 +80,8 @@ describe("device tokens", () => {
     const tokens = await addDevices("secretive");
     const { readFileSync } = await import("node:fs");
     const file =
-      readFileSync(server.dbPath).toString("latin1") +
-      readFileSync(`${server.dbPath}-wal`).toString("latin1");
+      readFileSync(server.db).toString("latin1") +
+      readFileSync(`${server.db}-wal`).toString("latin1");
     expect(file).not.toContain(tokens.secretive!.slice(4));
   });
 });

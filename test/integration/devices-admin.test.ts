@@ -176,24 +176,24 @@ describe("the CLI", () => {
       makePosition(),
       makePosition(),
     ]);
-    expect(await runCli(server.dbPath, "device", "rename", "cli-car", "Red car")).toMatch(
+    expect(await runCli(server.db, "device", "rename", "cli-car", "Red car")).toMatch(
       /cli-car is now shown as "Red car"/,
     );
-    await expect(runCli(server.dbPath, "device", "groups", "cli-car", "fleet")).rejects.toThrow(
+    await expect(runCli(server.db, "device", "groups", "cli-car", "fleet")).rejects.toThrow(
       /groups: no group named "fleet"/,
     );
-    await runCli(server.dbPath, "group", "add", "fleet");
-    await runCli(server.dbPath, "device", "groups", "cli-car", "fleet");
-    expect(await runCli(server.dbPath, "group", "list")).toMatch(/^fleet\tcli-car$/m);
-    const listed = JSON.parse(await runCli(server.dbPath, "device", "list", "--json"));
+    await runCli(server.db, "group", "add", "fleet");
+    await runCli(server.db, "device", "groups", "cli-car", "fleet");
+    expect(await runCli(server.db, "group", "list")).toMatch(/^fleet\tcli-car$/m);
+    const listed = JSON.parse(await runCli(server.db, "device", "list", "--json"));
     expect(listed).toContainEqual(
       expect.objectContaining({ deviceId: "cli-car", name: "Red car", groups: ["fleet"] }),
     );
 
-    await expect(runCli(server.dbPath, "device", "remove", "cli-car")).rejects.toThrow(
+    await expect(runCli(server.db, "device", "remove", "cli-car")).rejects.toThrow(
       /cli-car has 2 stored positions; run again with --yes/,
     );
-    expect(await runCli(server.dbPath, "device", "remove", "cli-car", "--yes")).toMatch(
+    expect(await runCli(server.db, "device", "remove", "cli-car", "--yes")).toMatch(
       /cli-car removed with 2 positions/,
     );
     expect((await server.fetch("/api/devices/cli-car/positions")).status).toBe(404);

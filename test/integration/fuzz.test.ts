@@ -117,8 +117,8 @@ describe("fuzzing the device protocol", () => {
 
     expect(malformedSent).toBeGreaterThanOrEqual(10_000);
     expect(unanswered).toBe(0);
-    for (const [id, count] of expected) expect(storedRows(server.dbPath, id)).toHaveLength(count);
-    for (let i = 0; i < 10; i++) expect(storedRows(server.dbPath, `fuzz-${i}`)).toHaveLength(0);
+    for (const [id, count] of expected) expect(await storedRows(server.db, id)).toHaveLength(count);
+    for (let i = 0; i < 10; i++) expect(await storedRows(server.db, `fuzz-${i}`)).toHaveLength(0);
     expect(fuzzers.every((s) => s.connected)).toBe(true);
 
     for (const s of [...valid, ...fuzzers]) s.close();

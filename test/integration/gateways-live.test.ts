@@ -14,7 +14,7 @@ describe("every gateway feeds the live map", () => {
   it("shows fixes from OsmAnd (query and JSON), OwnTracks and plain WebSocket on both kinds of dashboard", async () => {
     const server = await bed.start({ tickMs: 50, osmandPort: 0 });
     const dashboard = bed.dashboard();
-    const token = (await runCli(server.dbPath, "user", "token", "admin")).trim();
+    const token = (await runCli(server.db, "user", "token", "admin")).trim();
     const viewer = bed.track(await WsClient.open(wsUrl(server.url, `?token=${token}`)));
     await waitFor(() => dashboard.snapshots.length === 1, { what: "dashboard snapshot" });
     await viewer.frame("snapshot");

@@ -177,7 +177,7 @@ describe("import", () => {
   it("refuses a file above the size limit with 413, and unknown devices with 404", async () => {
     const small = await startTestLocus({ importMaxMb: 0.01 });
     try {
-      await addDevicesWithCli(small.dbPath, ["d"]);
+      await addDevicesWithCli(small.db, ["d"]);
       const big = `<gpx>${" ".repeat(20_000)}</gpx>`;
       const res = await small.fetch("/api/devices/d/import?format=gpx", {
         method: "POST",

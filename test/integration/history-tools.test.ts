@@ -44,7 +44,7 @@ describe("npm run locus -- import", () => {
       "server/transports/cli/locus.ts",
       ...args,
       "--db",
-      server.dbPath,
+      server.db,
     ]);
 
   it("imports a GPX file into the database with progress, and a second run stores nothing new", async () => {
@@ -60,7 +60,7 @@ describe("npm run locus -- import", () => {
     expect(first.stderr).toMatch(/importing .*ride\.gpx 100% \(0\.\d of 0\.\d MB\)/);
     const again = await locus("import", "cli-ride", file);
     expect(again.stdout).toMatch(/^0 stored, 2000 already there, 0 rejected/);
-    expect(storedRows(server.dbPath, "cli-ride")).toHaveLength(2000);
+    expect(await storedRows(server.db, "cli-ride")).toHaveLength(2000);
     // The running server sees the device the CLI created.
     const stops = await server.fetch("/api/devices/cli-ride/stops");
     expect(stops.status).toBe(200);
@@ -91,7 +91,7 @@ describe("simulator GPX replay", () => {
     // 40 s at 20× is 2 s.
     expect(elapsed).toBeGreaterThanOrEqual(1_950);
     expect(elapsed).toBeLessThan(6_000);
-    const rows = storedRows(server.dbPath, "replayed");
+    const rows = await storedRows(server.db, "replayed");
     expect(rows.map((r) => r.lat)).toEqual(
       Array.from({ length: 41 }, (_, i) => Number((48 + i * 9e-5).toFixed(6))),
     );
@@ -115,7 +115,7 @@ describe("simulator GPX replay", () => {
     ]);
     expect(stdout).toContain("replaying");
     expect(stdout).toMatch(/replayed 11 points \(20\.0 s recorded\) in 0\.\d s: 11 accepted/);
-    expect(storedRows(server.dbPath, "gpx-drive")).toHaveLength(11);
+    expect(await storedRows(server.db, "gpx-drive")).toHaveLength(11);
   });
 
   it("refuses a bad --speedup by name", async () => {

@@ -28,7 +28,7 @@ describe("position:report", () => {
 
     expect(ack).toEqual({ ok: true, accepted: 1, duplicates: 0, rejected: [] });
     // Read through a separate connection the moment the ack arrives: the row is already on disk.
-    expect(storedRows(server.dbPath, "truck-17")).toEqual([{ ts: fix.ts, lat: 48.1371 }]);
+    expect(await storedRows(server.db, "truck-17")).toEqual([{ ts: fix.ts, lat: 48.1371 }]);
     // Registered by its first report, the device may appear a tick before its fix does.
     const batch = await waitFor(
       () =>
@@ -49,7 +49,7 @@ describe("position:report", () => {
     expect(await report(van, fix)).toMatchObject({ ok: true, accepted: 0, duplicates: 1 });
     const next = makePosition();
     expect(await report(van, [fix, next, next])).toMatchObject({ accepted: 1, duplicates: 2 });
-    expect(storedRows(server.dbPath, "van.3").map((r) => r.ts)).toEqual([fix.ts, next.ts]);
+    expect((await storedRows(server.db, "van.3")).map((r) => r.ts)).toEqual([fix.ts, next.ts]);
   });
 
   it("treats the same ts from two devices as two positions", async () => {
@@ -91,7 +91,7 @@ describe("position:report", () => {
     expect(ack.rejected[0]!.message).toMatch(/90/);
     expect(ack.rejected[1]!.message).toBe("must be a finite number (degrees)");
     expect(ack.rejected[5]!.message).toBe("is required");
-    expect(storedRows(server.dbPath, "bike:9").map((r) => r.ts)).toEqual(good.map((p) => p.ts));
+    expect((await storedRows(server.db, "bike:9")).map((r) => r.ts)).toEqual(good.map((p) => p.ts));
   });
 
   it.each([
@@ -140,7 +140,7 @@ describe("position:report", () => {
     expect(await report(calm, fix)).toMatchObject({ ok: true, accepted: 1 });
     const answers = await Promise.all(garbage);
     expect(answers.every((a) => !a.ok || a.rejected.length === 1)).toBe(true);
-    expect(storedRows(server.dbPath, "calm")).toHaveLength(1);
-    expect(storedRows(server.dbPath, "noisy")).toHaveLength(0);
+    expect(await storedRows(server.db, "calm")).toHaveLength(1);
+    expect(await storedRows(server.db, "noisy")).toHaveLength(0);
   });
 });

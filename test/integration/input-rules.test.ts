@@ -94,7 +94,7 @@ describe("durability", () => {
   it("opens the file in WAL mode", async () => {
     const server = await bed.start({ durability: "full" });
     await report(await device("d"), makePosition());
-    const db = new Database(server.dbPath, { readonly: true });
+    const db = new Database(server.db, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
   });

@@ -24,7 +24,7 @@ describe("server lifecycle", () => {
     truck.close();
     await first.stop();
 
-    const second = await startTestLocus({}, { dbPath: first.dbPath });
+    const second = await startTestLocus({}, { db: first.db });
     cleanup.push(
       () => first.dispose(),
       () => second.dispose(),
@@ -57,6 +57,6 @@ describe("server lifecycle", () => {
       devices.map(() => ({ ok: true, accepted: 1, duplicates: 0, rejected: [] })),
     );
     expect(Date.now() - started).toBeLessThan(5000);
-    for (const id of ["a", "b", "c"]) expect(storedRows(server.dbPath, id)).toHaveLength(1);
+    for (const id of ["a", "b", "c"]) expect(await storedRows(server.db, id)).toHaveLength(1);
   });
 });

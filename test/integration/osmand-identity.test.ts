@@ -13,7 +13,7 @@ const bed = useTestBed();
 describe("OsmAnd protocol: device identity", () => {
   it("refuses unknown devices and devices without their token, naming the rule", async () => {
     const server = await bed.start({ openRegistration: false });
-    await addDevicesWithCli(server.dbPath, ["owned"]);
+    await addDevicesWithCli(server.db, ["owned"]);
     const unknown = await get(server.url, `/osmand?id=stranger&lat=1&lon=1`);
     expect(unknown.status).toBe(404);
     expect(JSON.parse(unknown.body).error).toMatchObject({ code: "unknown_device" });
@@ -29,13 +29,13 @@ describe("OsmAnd protocol: device identity", () => {
     );
     expect(badId.status).toBe(400);
     expect(badId.body).toMatch(/id: must be 1–64 characters/);
-    expect(storedRows(server.dbPath, "stranger")).toHaveLength(0);
-    expect(storedRows(server.dbPath, "owned")).toHaveLength(0);
+    expect(await storedRows(server.db, "stranger")).toHaveLength(0);
+    expect(await storedRows(server.db, "owned")).toHaveLength(0);
   });
 
   it("takes the token as a parameter, a form field or the HTTP Basic password, and never stores it", async () => {
     const server = await bed.start({ openRegistration: false });
-    const { car } = await addDevicesWithCli(server.dbPath, ["car"]);
+    const { car } = await addDevicesWithCli(server.db, ["car"]);
     const q = await get(
       server.url,
       `/osmand?id=car&lat=1&lon=1&timestamp=${nextSeconds()}&token=${car}`,
@@ -70,31 +70,31 @@ describe("OsmAnd protocol: device identity", () => {
     );
     expect(j.body).toBe("");
     expect(j.status).toBe(200);
-    const fixes = storedFixes(server.dbPath, "car");
+    const fixes = await storedFixes(server.db, "car");
     expect(fixes).toHaveLength(4);
     expect(JSON.stringify(fixes)).not.toContain(car!.slice(4));
   });
 
   it("lets a device report by identifier alone once an admin allows it, and stops when that is turned off", async () => {
     const server = await bed.start({ openRegistration: false });
-    await addDevicesWithCli(server.dbPath, ["phone"]);
+    await addDevicesWithCli(server.db, ["phone"]);
     const report = () => get(server.url, `/osmand?id=phone&lat=1&lon=1&timestamp=${nextSeconds()}`);
     expect((await report()).status).toBe(401);
 
-    expect(await runCli(server.dbPath, "device", "allow-id-only", "phone", "on")).toMatch(
+    expect(await runCli(server.db, "device", "allow-id-only", "phone", "on")).toMatch(
       /identifier alone/,
     );
     expect((await report()).status).toBe(200);
     // A wrong token is still refused: only its absence is excused.
     expect((await get(server.url, `/osmand?id=phone&lat=1&lon=1&token=lct_nope`)).status).toBe(401);
-    const list = JSON.parse(await runCli(server.dbPath, "device", "list", "--json"));
+    const list = JSON.parse(await runCli(server.db, "device", "list", "--json"));
     expect(list).toEqual([
       expect.objectContaining({ deviceId: "phone", idOnly: true, hasToken: true }),
     ]);
 
-    await runCli(server.dbPath, "device", "allow-id-only", "phone", "off");
+    await runCli(server.db, "device", "allow-id-only", "phone", "off");
     expect((await report()).status).toBe(401);
-    expect(storedRows(server.dbPath, "phone")).toHaveLength(1);
+    expect(await storedRows(server.db, "phone")).toHaveLength(1);
   });
 
   it("lets an admin switch id-only reporting over the admin API", async () => {
@@ -123,7 +123,7 @@ describe("OsmAnd protocol: device identity", () => {
 
   it("registers a new id-only device with `device add --allow-id-only`", async () => {
     const server = await bed.start({ openRegistration: false });
-    await runCli(server.dbPath, "device", "add", "osmand-phone", "--allow-id-only", "--json");
+    await runCli(server.db, "device", "add", "osmand-phone", "--allow-id-only", "--json");
     const reply = await get(
       server.url,
       `/osmand?id=osmand-phone&lat=1&lon=1&timestamp=${nextSeconds()}`,

@@ -62,7 +62,7 @@ describe("OsmAnd protocol: malformed requests", () => {
     const reply = await get(server.url, path);
     expect(reply.status).toBe(status);
     expect(JSON.parse(reply.body).error.message).toMatch(message);
-    expect(storedRows(server.dbPath, "m")).toHaveLength(0);
+    expect(await storedRows(server.db, "m")).toHaveLength(0);
   });
 
   it.each([

@@ -14,7 +14,7 @@ describe("OsmAnd protocol: what the apps send", () => {
         `&altitude=34.2&accuracy=12.5&batt=76&charge=true`,
     );
     expect(reply).toMatchObject({ status: 200, body: "" });
-    const [fix] = storedFixes(server.dbPath, "phone-1");
+    const [fix] = await storedFixes(server.db, "phone-1");
     expect(fix).toEqual({
       ts: tst * 1000,
       lat: 52.520008,
@@ -49,7 +49,7 @@ describe("OsmAnd protocol: what the apps send", () => {
       }),
     );
     expect(reply).toMatchObject({ status: 200, body: "" });
-    expect(storedFixes(server.dbPath, "gpslogger")).toEqual([
+    expect(await storedFixes(server.db, "gpslogger")).toEqual([
       expect.objectContaining({
         ts: tst * 1000,
         lat: 48.137154,
@@ -69,7 +69,7 @@ describe("OsmAnd protocol: what the apps send", () => {
       method: "POST",
     });
     expect(reply.status).toBe(200);
-    expect(storedRows(server.dbPath, "tc-post")).toEqual([{ ts: tst * 1000, lat: 1.5 }]);
+    expect(await storedRows(server.db, "tc-post")).toEqual([{ ts: tst * 1000, lat: 1.5 }]);
   });
 
   it("stores the JSON body of newer Traccar Clients, converting battery and leaving out unknown speed and heading", async () => {
@@ -107,7 +107,7 @@ describe("OsmAnd protocol: what the apps send", () => {
       200,
     );
 
-    const [first, second] = storedFixes(server.dbPath, "traccar-json");
+    const [first, second] = await storedFixes(server.db, "traccar-json");
     expect(first).toEqual({
       ts: tst * 1000,
       lat: 40.4168,
@@ -148,14 +148,14 @@ describe("OsmAnd protocol: what the apps send", () => {
       `/osmand?id=clock&lat=10&lon=10&timestamp=${encodeURIComponent(format(tst))}`,
     );
     expect(reply.status).toBe(200);
-    expect(storedRows(server.dbPath, "clock")).toEqual([{ ts: tst * 1000, lat: 10 }]);
+    expect(await storedRows(server.db, "clock")).toEqual([{ ts: tst * 1000, lat: 10 }]);
   });
 
   it("stamps a report without a timestamp with its arrival, as Traccar does", async () => {
     const server = await bed.start();
     const before = Date.now();
     expect((await get(server.url, "/osmand?id=no-time&lat=10&lon=10")).status).toBe(200);
-    const [row] = storedRows(server.dbPath, "no-time");
+    const [row] = await storedRows(server.db, "no-time");
     expect(row!.ts).toBeGreaterThanOrEqual(before);
     expect(row!.ts).toBeLessThanOrEqual(Date.now());
   });
@@ -165,7 +165,7 @@ describe("OsmAnd protocol: what the apps send", () => {
     const path = `/osmand?id=resender&lat=1&lon=1&timestamp=${nextSeconds()}`;
     expect((await get(server.url, path)).status).toBe(200);
     expect((await get(server.url, path)).status).toBe(200);
-    expect(storedRows(server.dbPath, "resender")).toHaveLength(1);
+    expect(await storedRows(server.db, "resender")).toHaveLength(1);
   });
 
   it("takes the URL templates the README gives for OsmAnd and GPSLogger, filled in as the apps do", async () => {
@@ -193,7 +193,7 @@ describe("OsmAnd protocol: what the apps send", () => {
         .replace("%ISCHARGING", "false")
         .replace("%PROV", "gps");
     expect((await get(server.url, gpslogger)).status).toBe(200);
-    expect(storedFixes(server.dbPath, "my-phone")).toEqual([
+    expect(await storedFixes(server.db, "my-phone")).toEqual([
       expect.objectContaining({
         ts: ms,
         lat: 52.52,
@@ -202,7 +202,7 @@ describe("OsmAnd protocol: what the apps send", () => {
         attributes: { hdop: 4 },
       }),
     ]);
-    expect(storedFixes(server.dbPath, "gpsl")).toEqual([
+    expect(await storedFixes(server.db, "gpsl")).toEqual([
       expect.objectContaining({
         ts: tst * 1000,
         alt: 519,
@@ -224,8 +224,8 @@ describe("OsmAnd protocol: what the apps send", () => {
     expect((await get(base, `/?id=port-a&lat=1&lon=2&timestamp=${tst}`)).status).toBe(200);
     expect((await get(base, `/any/path?id=port-b&lat=1&lon=2&timestamp=${tst}`)).status).toBe(200);
     expect((await get(base, "/?id=port-a&lat=95&lon=2")).body).toMatch(/lat: must be ≤ 90/);
-    expect(storedRows(server.dbPath, "port-a")).toHaveLength(1);
-    expect(storedRows(server.dbPath, "port-b")).toHaveLength(1);
+    expect(await storedRows(server.db, "port-a")).toHaveLength(1);
+    expect(await storedRows(server.db, "port-b")).toHaveLength(1);
 
     await server.stop();
     await expect(fetch(`${base}/?id=late&lat=1&lon=2`)).rejects.toThrow();

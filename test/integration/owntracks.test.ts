@@ -57,7 +57,7 @@ async function post(
 describe("OwnTracks HTTP mode", () => {
   it("stores an Android location with X-Limit-U/D and Basic auth as user.device, converting km/h", async () => {
     const server = await bed.start({ openRegistration: false });
-    const { "jane.phone": token } = await addDevicesWithCli(server.dbPath, ["jane.phone"]);
+    const { "jane.phone": token } = await addDevicesWithCli(server.db, ["jane.phone"]);
     const tst = nextSeconds();
     const reply = await post(server.url, androidLocation(tst), {
       authorization: basic("jane", token!),
@@ -66,7 +66,7 @@ describe("OwnTracks HTTP mode", () => {
     });
     expect(reply).toMatchObject({ status: 200, text: "[]" });
     expect(reply.type).toMatch(/application\/json/);
-    expect(storedFixes(server.dbPath, "jane.phone")).toEqual([
+    expect(await storedFixes(server.db, "jane.phone")).toEqual([
       {
         ts: tst * 1000,
         lat: 52.5163,
@@ -96,7 +96,7 @@ describe("OwnTracks HTTP mode", () => {
 
   it("takes the user from the Basic user and the device from ?d= when the X-Limit headers are absent", async () => {
     const server = await bed.start({ openRegistration: false });
-    const { "jane.tablet": token } = await addDevicesWithCli(server.dbPath, ["jane.tablet"]);
+    const { "jane.tablet": token } = await addDevicesWithCli(server.db, ["jane.tablet"]);
     const tst = nextSeconds();
     const reply = await post(
       server.url,
@@ -105,12 +105,12 @@ describe("OwnTracks HTTP mode", () => {
       "/owntracks?d=tablet",
     );
     expect(reply.status).toBe(200);
-    expect(storedRows(server.dbPath, "jane.tablet")).toEqual([{ ts: tst * 1000, lat: 48.85833 }]);
+    expect(await storedRows(server.db, "jane.tablet")).toEqual([{ ts: tst * 1000, lat: 48.85833 }]);
   });
 
   it("takes ?u= and ?d= for an id-only device, and older apps' numbers sent as strings", async () => {
     const server = await bed.start({ openRegistration: false });
-    await runCli(server.dbPath, "device", "allow-id-only", "bob.phone", "on");
+    await runCli(server.db, "device", "allow-id-only", "bob.phone", "on");
     const tst = nextSeconds();
     const reply = await post(
       server.url,
@@ -119,7 +119,7 @@ describe("OwnTracks HTTP mode", () => {
       "/owntracks?u=bob&d=phone",
     );
     expect(reply.status).toBe(200);
-    expect(storedFixes(server.dbPath, "bob.phone")).toEqual([
+    expect(await storedFixes(server.db, "bob.phone")).toEqual([
       expect.objectContaining({ ts: tst * 1000, lat: 45.4642, lon: 9.19, speed: 10, battery: 50 }),
     ]);
   });
@@ -132,7 +132,7 @@ describe("OwnTracks HTTP mode", () => {
       { _type: "location", lat: 1, lon: 1, tst, vel: -1, cog: -1, acc: -1, alt: -12 },
       { "x-limit-u": "ios", "x-limit-d": "iphone" },
     );
-    expect(storedFixes(server.dbPath, "ios.iphone")).toEqual([
+    expect(await storedFixes(server.db, "ios.iphone")).toEqual([
       expect.objectContaining({ speed: null, course: null, accuracy: null, alt: -12 }),
     ]);
   });
@@ -162,12 +162,12 @@ describe("OwnTracks HTTP mode", () => {
       expect(await post(server.url, message, headers)).toMatchObject({ status: 200, text: "[]" });
     }
     expect(await post(server.url, "", headers)).toMatchObject({ status: 200, text: "[]" });
-    expect(storedRows(server.dbPath, "jane.phone")).toHaveLength(0);
+    expect(await storedRows(server.db, "jane.phone")).toHaveLength(0);
   });
 
   it("refuses wrong or missing passwords and unknown devices, as the device rules say", async () => {
     const server = await bed.start({ openRegistration: false });
-    await addDevicesWithCli(server.dbPath, ["jane.phone"]);
+    await addDevicesWithCli(server.db, ["jane.phone"]);
     const message = { _type: "location", lat: 1, lon: 1, tst: nextSeconds() };
     const limits = { "x-limit-u": "jane", "x-limit-d": "phone" };
     const wrong = await post(server.url, message, {
@@ -185,7 +185,7 @@ describe("OwnTracks HTTP mode", () => {
     const nobody = await post(server.url, message, {});
     expect(nobody.status).toBe(400);
     expect(JSON.parse(nobody.text).error.message).toMatch(/^X-Limit-U: is required/);
-    expect(storedRows(server.dbPath, "jane.phone")).toHaveLength(0);
+    expect(await storedRows(server.db, "jane.phone")).toHaveLength(0);
   });
 });
 
@@ -233,7 +233,7 @@ describe("OwnTracks HTTP mode: malformed messages", () => {
     const reply = await post(server.url, body, { "x-limit-u": "m", "x-limit-d": "x" });
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.text).error.message).toMatch(message);
-    expect(storedRows(server.dbPath, "m.x")).toHaveLength(0);
+    expect(await storedRows(server.db, "m.x")).toHaveLength(0);
   });
 
   it("answers GET with 405", async () => {

@@ -51,7 +51,7 @@ describe("changing a user's role and grants", () => {
     for (const id of ["van-a", "van-b"]) await report(await bed.device(id), makePosition());
     const { cookie, dashboard } = await vera(["van-a"]);
     expect(dashboard.snapshots[0]!.devices.map((d) => d.id)).toEqual(["van-a"]);
-    const token = (await runCli(bed.server.dbPath, "user", "token", "vera")).trim();
+    const token = (await runCli(bed.server.db, "user", "token", "vera")).trim();
     const viewer = bed.track(await WsClient.open(wsUrl(bed.server.url, `?token=${token}`)));
     await viewer.frame("snapshot");
     const dropped = disconnected(dashboard);
@@ -136,7 +136,7 @@ describe("removing a user", () => {
   it("ends their sessions, API tokens, dashboards and plain WebSocket viewers, and frees the name", async () => {
     await bed.start();
     const { cookie, dashboard } = await vera();
-    const token = (await runCli(bed.server.dbPath, "user", "token", "vera")).trim();
+    const token = (await runCli(bed.server.db, "user", "token", "vera")).trim();
     const viewer = bed.track(await WsClient.open(wsUrl(bed.server.url, `?token=${token}`)));
     await viewer.frame("snapshot");
     const dropped = disconnected(dashboard);
@@ -182,13 +182,13 @@ describe("the CLI", () => {
     await bed.start();
     await vera();
     const reset = JSON.parse(
-      await runCli(bed.server.dbPath, "user", "reset-password", "vera", "--json"),
+      await runCli(bed.server.db, "user", "reset-password", "vera", "--json"),
     ) as { name: string; password: string };
     expect(await login("vera", reset.password)).toBe(200);
 
-    expect(await runCli(bed.server.dbPath, "user", "remove", "vera")).toBe("vera removed\n");
+    expect(await runCli(bed.server.db, "user", "remove", "vera")).toBe("vera removed\n");
     expect(await login("vera", reset.password)).toBe(401);
-    await expect(runCli(bed.server.dbPath, "user", "remove", "admin")).rejects.toThrow(
+    await expect(runCli(bed.server.db, "user", "remove", "admin")).rejects.toThrow(
       /"admin" is the last admin and cannot be removed; add another admin first/,
     );
   });

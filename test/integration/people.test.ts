@@ -125,7 +125,7 @@ describe("what needs a user", () => {
       "token",
       "admin",
       "--db",
-      bed.server.dbPath,
+      bed.server.db,
     ]);
     const token = stdout.trim();
     expect(token).toMatch(/^lca_/);

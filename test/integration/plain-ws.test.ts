@@ -16,13 +16,13 @@ const open = (query = "", options = {}) =>
   WsClient.open(wsUrl(bed.server.url, query), options).then((c) => bed.track(c));
 
 async function apiToken(user: string): Promise<string> {
-  return (await runCli(bed.server.dbPath, "user", "token", user)).trim();
+  return (await runCli(bed.server.db, "user", "token", user)).trim();
 }
 
 describe("plain WebSocket: devices", () => {
   it("authenticates by query string and acks reports like socket.io, duplicates included", async () => {
     const server = await bed.start({ openRegistration: false });
-    const { "ws-truck": token } = await addDevicesWithCli(server.dbPath, ["ws-truck"]);
+    const { "ws-truck": token } = await addDevicesWithCli(server.db, ["ws-truck"]);
     const device = await open(`?deviceId=ws-truck&token=${token}`);
     expect(await device.frame("ready")).toEqual({
       type: "ready",
@@ -40,12 +40,12 @@ describe("plain WebSocket: devices", () => {
       rejected: [],
     });
     expect(await device.report(2, fix)).toMatchObject({ id: 2, accepted: 0, duplicates: 1 });
-    expect(storedRows(server.dbPath, "ws-truck")).toEqual([{ ts: fix.ts, lat: 50.1109 }]);
+    expect(await storedRows(server.db, "ws-truck")).toEqual([{ ts: fix.ts, lat: 50.1109 }]);
   });
 
   it("authenticates by a first auth frame, and rejects bad positions by index and field", async () => {
     const server = await bed.start({ openRegistration: false });
-    const { bike: token } = await addDevicesWithCli(server.dbPath, ["bike"]);
+    const { bike: token } = await addDevicesWithCli(server.db, ["bike"]);
     const device = await open();
     device.send({ type: "position:report", id: "early", positions: [makePosition()] });
     expect(await device.frame("error")).toMatchObject({ id: "early", code: "not_authenticated" });
@@ -63,7 +63,7 @@ describe("plain WebSocket: devices", () => {
     expect(await device.frame("error", (e) => e.id === undefined)).toMatchObject({
       code: "already_authenticated",
     });
-    expect(storedRows(server.dbPath, "bike")).toEqual([{ ts: good.ts, lat: good.lat }]);
+    expect(await storedRows(server.db, "bike")).toEqual([{ ts: good.ts, lat: good.lat }]);
   });
 
   it("answers malformed frames with an error naming the field, and keeps the connection", async () => {
@@ -114,7 +114,7 @@ describe("plain WebSocket: devices", () => {
     ["an invalid id", "?deviceId=no%20spaces", "invalid_device_id"],
   ])("refuses a device with %s and closes with 4401", async (_name, query, code) => {
     const server = await bed.start({ openRegistration: false });
-    await addDevicesWithCli(server.dbPath, ["car"]);
+    await addDevicesWithCli(server.db, ["car"]);
     const device = await open(query);
     expect(await device.frame("error")).toMatchObject({ code });
     expect(await device.waitClosed()).toEqual({ code: WS_CLOSE.unauthorized, reason: code });
@@ -143,7 +143,7 @@ describe("plain WebSocket: viewers", () => {
 
   it("sends a viewer only the devices granted to its user", async () => {
     const server = await bed.start({ tickMs: 50 });
-    await runCli(server.dbPath, "user", "add", "vera", "--devices", "granted");
+    await runCli(server.db, "user", "add", "vera", "--devices", "granted");
     const viewer = await open();
     viewer.send({ type: "auth", token: await apiToken("vera") });
     await viewer.frame("snapshot");

@@ -91,7 +91,7 @@ describe("one device directory", () => {
     });
     expect(await res.json()).toMatchObject({ accepted: 6, duplicates: 0, rejected: 0 });
     // The (0, 0) point is stored but flagged, as a live report's would be.
-    expect(storedFixes(server.dbPath, "walker").at(-1)!.flag).toBe("null_island");
+    expect((await storedFixes(server.db, "walker")).at(-1)!.flag).toBe("null_island");
     const walker = async () =>
       ((await (await server.fetch("/api/devices")).json()) as DevicesReply).devices.find(
         (d) => d.id === "walker",
@@ -110,18 +110,18 @@ describe("one rule set for people, whichever way in", () => {
       body: JSON.stringify({ name: "Jane Doe", role: "viewer", devices: "all" }),
     });
     expect((await api.json()).error.message).toMatch(/^name: must be 1–64 letters/);
-    await expect(runCli(server.dbPath, "user", "add", "Jane Doe")).rejects.toThrow(
+    await expect(runCli(server.db, "user", "add", "Jane Doe")).rejects.toThrow(
       /name: must be 1–64 letters, digits, _ \. @ -/,
     );
-    expect(await runCli(server.dbPath, "user", "list")).not.toMatch(/Jane/);
+    expect(await runCli(server.db, "user", "list")).not.toMatch(/Jane/);
   });
 
   it("keeps the last admin, from the CLI and the API alike, and lets another admin go", async () => {
     const server = await bed.start();
-    await expect(runCli(server.dbPath, "user", "remove", "admin")).rejects.toThrow(
+    await expect(runCli(server.db, "user", "remove", "admin")).rejects.toThrow(
       /"admin" is the last admin and cannot be removed/,
     );
-    await runCli(server.dbPath, "user", "add", "second", "--role", "admin");
+    await runCli(server.db, "user", "add", "second", "--role", "admin");
     const demote = await server.fetch("/api/admin/users/admin", {
       method: "PATCH",
       headers: { "content-type": "application/json" },
@@ -129,7 +129,7 @@ describe("one rule set for people, whichever way in", () => {
     });
     expect(demote.status).toBe(409); // yourself: another admin must
     expect((await server.fetch("/api/admin/users/second", { method: "DELETE" })).status).toBe(204);
-    expect(await runCli(server.dbPath, "user", "list")).not.toMatch(/second/);
+    expect(await runCli(server.db, "user", "list")).not.toMatch(/second/);
   });
 });
 
@@ -154,7 +154,7 @@ describe("starting anywhere", () => {
       const url = `http://127.0.0.1:${port}`;
       const device = bed.track(await connectDevice(url, "roamer"));
       expect(await report(device, makePosition())).toMatchObject({ ok: true, accepted: 1 });
-      expect(storedFixes(join(dir, "locus.db"), "roamer")).toHaveLength(1);
+      expect(await storedFixes(join(dir, "locus.db"), "roamer")).toHaveLength(1);
     } finally {
       server.kill("SIGKILL");
     }
@@ -177,6 +177,6 @@ describe("Traccar Client 9.x JSON", () => {
       }),
     );
     expect(reply.status).toBe(200);
-    expect(storedFixes(server.dbPath, "sos-phone")[0]!.attributes).toEqual({ alarm: "sos" });
+    expect((await storedFixes(server.db, "sos-phone"))[0]!.attributes).toEqual({ alarm: "sos" });
   });
 });

@@ -47,7 +47,7 @@ async function track(query: string, cookie?: string) {
 
 /** Plausible fixes as stored, read through a separate connection. */
 function stored(from = 0, to = Number.MAX_SAFE_INTEGER) {
-  const db = new Database(server.dbPath, { readonly: true });
+  const db = new Database(server.db, { readonly: true });
   try {
     return db
       .prepare(
@@ -69,7 +69,7 @@ function stored(from = 0, to = Number.MAX_SAFE_INTEGER) {
 }
 
 function dbValue(sql: string): number {
-  const db = new Database(server.dbPath, { readonly: true });
+  const db = new Database(server.db, { readonly: true });
   try {
     return db.prepare(sql).pluck().get() as number;
   } finally {

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate, openPool, schemaVersion } from "../../server/stores/postgres/database.ts";
 import { PG_MIGRATIONS } from "../../server/stores/postgres/migrations.ts";
-import { ensurePartitions, monthOf } from "../../server/stores/postgres/partitions.ts";
+import { monthOf, Partitions } from "../../server/stores/postgres/partitions.ts";
 import { freePort, startPostgres, type LocalPostgres } from "../support/postgres.ts";
 
 // The PostgreSQL store's foundation (issue #13) on a real PostgreSQL started for this file:
@@ -33,11 +33,20 @@ describe("PostgreSQL schema", () => {
   });
 
   it("creates this month's partition and the next ones, once, plus any past month asked for", async () => {
-    const created = await ensurePartitions(pool, NOW, NOW);
+    const partitions = new Partitions(pool);
+    await partitions.load();
+    const created = await partitions.ensureAhead(NOW);
     expect(created).toEqual(["positions_2026_12", "positions_2027_01", "positions_2027_02"]);
-    expect(await ensurePartitions(pool, NOW, NOW)).toEqual([]);
+    expect(await partitions.ensureAhead(NOW)).toEqual([]);
+    // Another node, knowing nothing yet, finds them made and makes no second copy.
+    const other = new Partitions(pool);
+    expect(await other.ensureAhead(NOW)).toEqual([]);
     const old = Date.UTC(2019, 1, 28, 23, 59);
-    expect(await ensurePartitions(pool, old, old, 0)).toEqual(["positions_2019_02"]);
+    await other.ensureFor([old, old + 1]);
+    const { rows } = await pool.query(
+      "SELECT relname FROM pg_class WHERE relname LIKE 'positions_2019%' ORDER BY relname",
+    );
+    expect(rows.map((r) => r.relname)).toEqual(["positions_2019_02"]);
     expect(monthOf(Date.UTC(2019, 2, 1))).toMatchObject({ name: "positions_2019_03" });
   });
 
@@ -72,7 +81,7 @@ describe("PostgreSQL schema", () => {
   it("fails fast at start, naming the setting and hiding the password, when the server is not there", async () => {
     const port = await freePort();
     await expect(openPool(`postgres://locus:secret@127.0.0.1:${port}/postgres`)).rejects.toThrow(
-      /^--database \(LOCUS_DATABASE_URL\): cannot use postgres:\/\/locus:\*\*\*@127\.0\.0\.1:\d+\/postgres: .*ECONNREFUSED/,
+      /^--db \(LOCUS_DB\): cannot use postgres:\/\/locus:\*\*\*@127\.0\.0\.1:\d+\/postgres: .*ECONNREFUSED/,
     );
   });
 });

@@ -37,7 +37,7 @@ export async function seedHistory(server: TestLocus, importTargets: string[] = [
   } finally {
     socket.close();
   }
-  if (importTargets.length > 0) await addDevicesWithCli(server.dbPath, importTargets);
+  if (importTargets.length > 0) await addDevicesWithCli(server.db, importTargets);
 }
 
 /** An export of "van" as text, with its response. */

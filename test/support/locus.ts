@@ -1,9 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
-import Database from "better-sqlite3";
 import { afterEach } from "vitest";
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import {
@@ -21,12 +17,16 @@ import type { Clock } from "../../server/clock.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import { silentLogger } from "../../server/logger.ts";
 import { startLocus, type RunningLocus } from "../../server/start.ts";
+import { createTestDatabase } from "./test-db.ts";
+
+export { storedFixes, storedRows, type StoredFix } from "./test-db.ts";
 
 export const TEST_ADMIN_PASSWORD = "test-admin-pass";
 
 export interface TestLocus {
   url: string;
-  dbPath: string;
+  /** The SQLite file or PostgreSQL URL it stores in (see test-db.ts). */
+  db: string;
   /** Session cookie of the first-run `admin`, signed in at start. */
   adminCookie: string;
   /** fetch() against this server as the admin (pass `cookie: ""` in headers to go anonymous). */
@@ -38,20 +38,23 @@ export interface TestLocus {
   dispose(): Promise<void>;
 }
 
-/** A real Locus on port 0 with a real SQLite file in a fresh temp folder. */
+/**
+ * A real Locus on port 0 with a real database of its own: a SQLite file in a fresh temp folder, or
+ * a fresh PostgreSQL database when the tests run on PostgreSQL. `db` reopens an existing one.
+ */
 export async function startTestLocus(
   overrides: Partial<Config> = {},
-  options: { clock?: Clock; dbPath?: string } = {},
+  options: { clock?: Clock; db?: string } = {},
 ): Promise<TestLocus> {
-  const dir = options.dbPath ? null : mkdtempSync(join(tmpdir(), "locus-test-"));
-  const dbPath = options.dbPath ?? join(dir!, "locus.db");
+  const fresh = options.db ? null : await createTestDatabase();
+  const db = options.db ?? fresh!.db;
   const config = loadConfig(
     [],
     {},
     {
       port: 0,
       host: "127.0.0.1",
-      db: dbPath,
+      db,
       logLevel: "silent",
       // Most tests are about ingest, not identity; the access-control tests turn this off.
       openRegistration: true,
@@ -64,7 +67,7 @@ export async function startTestLocus(
   const adminCookie = await signIn(url, "admin", TEST_ADMIN_PASSWORD);
   return {
     url,
-    dbPath,
+    db,
     adminCookie,
     fetch: (path, init = {}) =>
       fetch(`${url}${path}`, { ...init, headers: { cookie: adminCookie, ...init.headers } }),
@@ -72,7 +75,7 @@ export async function startTestLocus(
     stop: () => locus.close(),
     async dispose() {
       await locus.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await fresh?.drop();
     },
   };
 }
@@ -184,55 +187,6 @@ export function makePosition(overrides: Partial<Position> = {}): Position {
   return { ts: tsCounter, lat: 52.52, lon: 13.405, speed: 8, course: 90, ...overrides };
 }
 
-/** Rows on disk, read through a separate connection to the file (not through the server). */
-export function storedRows(dbPath: string, deviceId: string): { ts: number; lat: number }[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db
-      .prepare(
-        `SELECT p.ts, p.lat FROM positions p JOIN devices d ON d.id = p.device
-         WHERE d.uid = ? ORDER BY p.ts`,
-      )
-      .all(deviceId) as { ts: number; lat: number }[];
-  } finally {
-    db.close();
-  }
-}
-
-export interface StoredFix {
-  ts: number;
-  lat: number;
-  lon: number;
-  speed: number | null;
-  course: number | null;
-  alt: number | null;
-  accuracy: number | null;
-  battery: number | null;
-  attributes: Record<string, unknown> | null;
-  flag: string | null;
-}
-
-/** Every column of a device's rows on disk, attributes parsed: what a gateway really stored. */
-export function storedFixes(dbPath: string, deviceId: string): StoredFix[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT p.ts, p.lat, p.lon, p.speed, p.course, p.alt, p.accuracy, p.battery, p.attributes,
-                p.flag
-         FROM positions p JOIN devices d ON d.id = p.device WHERE d.uid = ? ORDER BY p.ts`,
-      )
-      .all(deviceId) as (Omit<StoredFix, "attributes"> & { attributes: string | null })[];
-    return rows.map((r) => ({
-      ...r,
-      attributes:
-        r.attributes === null ? null : (JSON.parse(r.attributes) as StoredFix["attributes"]),
-    }));
-  } finally {
-    db.close();
-  }
-}
-
 /**
  * Per-test server and clients with automatic cleanup: `const bed = useTestBed()` at the top of a
  * test file, then `await bed.start()`, `await bed.device("id")`, `bed.dashboard()` in each test.
@@ -269,22 +223,22 @@ export function useTestBed() {
   return bed;
 }
 
-/** `npm run locus -- …` against a server's database file, as an admin runs it; returns stdout. */
-export async function runCli(dbPath: string, ...args: string[]): Promise<string> {
+/** `npm run locus -- …` against a server's database, as an admin runs it; returns stdout. */
+export async function runCli(db: string, ...args: string[]): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [
     "--import",
     "tsx",
     "server/transports/cli/locus.ts",
     ...args,
     "--db",
-    dbPath,
+    db,
   ]);
   return stdout;
 }
 
 /** `npm run locus -- device add … --json` as an admin runs it; returns device id → token. */
 export async function addDevicesWithCli(
-  dbPath: string,
+  db: string,
   ids: string[],
 ): Promise<Record<string, string>> {
   const { stdout } = await promisify(execFile)(process.execPath, [
@@ -296,7 +250,7 @@ export async function addDevicesWithCli(
     ...ids,
     "--json",
     "--db",
-    dbPath,
+    db,
   ]);
   return JSON.parse(stdout) as Record<string, string>;
 }

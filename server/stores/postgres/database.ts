@@ -1,6 +1,15 @@
 import pg from "pg";
 import { PG_MIGRATIONS } from "./migrations.ts";
 
+/**
+ * BIGINT columns (ids, epoch ms, counts) as numbers, like SQLite's: every value Locus stores fits
+ * in 2^53, and strings would leak into every comparison. Per pool, not pg's global table.
+ */
+const getTypeParser = ((oid: number, format?: "text" | "binary") =>
+  oid === pg.types.builtins.INT8
+    ? Number
+    : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser;
+
 /** Where the schema version lives: one row, so an empty database and ours are told apart. */
 const VERSION_TABLE = "locus_schema";
 /** Any constant: start-ups of several nodes take turns at migrating. */
@@ -11,7 +20,13 @@ const MIGRATION_LOCK = 0x10c05;
  * (an unreachable host, a wrong password and a missing database all end here).
  */
 export async function openPool(url: string, options: { max?: number } = {}): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    // A server that does not answer must not hold a report for ever: its devices resend.
+    connectionTimeoutMillis: 5000,
+    types: { getTypeParser },
+  });
   // An idle client that loses its server (a restart) must not crash the process: the next query
   // takes a new connection.
   pool.on("error", () => {});
@@ -20,7 +35,7 @@ export async function openPool(url: string, options: { max?: number } = {}): Pro
   } catch (err) {
     await pool.end();
     const reason = err instanceof Error ? err.message : String(err);
-    throw new Error(`--database (LOCUS_DATABASE_URL): cannot use ${redact(url)}: ${reason}`, {
+    throw new Error(`--db (LOCUS_DB): cannot use ${redact(url)}: ${reason}`, {
       cause: err,
     });
   }
@@ -84,4 +99,32 @@ export async function migrate(pool: pg.Pool): Promise<{ from: number; to: number
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
     client.release();
   }
+}
+
+/** Run `work` in one transaction on one pooled connection: committed if it resolves. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Rows as arrays in column order (cheaper than objects, and the shape the ports use). */
+export async function arrayRows<R extends unknown[]>(
+  db: pg.Pool | pg.PoolClient,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  return (await db.query<R>({ text, values, rowMode: "array" })).rows;
 }

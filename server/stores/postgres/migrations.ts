@@ -23,12 +23,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     ts          BIGINT NOT NULL,
     lat         DOUBLE PRECISION NOT NULL,
     lon         DOUBLE PRECISION NOT NULL,
-    speed       REAL,
-    course      REAL,
-    alt         REAL,
-    accuracy    REAL,
-    battery     REAL,
-    attributes  JSONB,
+    speed       DOUBLE PRECISION,
+    course      DOUBLE PRECISION,
+    alt         DOUBLE PRECISION,
+    accuracy    DOUBLE PRECISION,
+    battery     DOUBLE PRECISION,
+    attributes  JSON,                        -- kept as sent (JSONB would reorder keys)
     received_at BIGINT NOT NULL,
     flag        TEXT,
     PRIMARY KEY (device, ts)
@@ -64,9 +64,9 @@ export const PG_MIGRATIONS: readonly string[] = [
     ts     BIGINT NOT NULL,
     lat    DOUBLE PRECISION NOT NULL,
     lon    DOUBLE PRECISION NOT NULL,
-    speed  REAL,
-    alt    REAL,
-    course REAL,
+    speed  DOUBLE PRECISION,
+    alt    DOUBLE PRECISION,
+    course DOUBLE PRECISION,
     brk    BOOLEAN NOT NULL,
     PRIMARY KEY (device, level, ts)
   );

@@ -9,30 +9,72 @@ export function monthOf(ts: number): { name: string; from: number; to: number } 
   return { name, from: Date.UTC(year, month, 1), to: Date.UTC(year, month + 1, 1) };
 }
 
+/** The error codes of a CREATE that another node won by a hair. */
+const ALREADY_CREATED = new Set(["42P07", "23505"]);
+
 /**
- * Create the monthly partitions of `positions` from the month of `from` through `monthsAhead`
- * months after `now`, those missing only. The server runs this at start and daily, so a fix never
- * finds no partition; fixes outside (an old import) get theirs created before they are written.
+ * The monthly partitions of `positions`. The node that leads background work creates this month's
+ * and the next ones ahead (ensureAhead), so live fixes never wait for one; a fix outside them (an
+ * import of old history) gets its month created before its batch is written (ensureFor). Fixes
+ * cannot be older than 2000 (the position schema), which bounds how many months a device can make.
  */
-export async function ensurePartitions(
-  pool: pg.Pool,
-  from: number,
-  now: number,
-  monthsAhead = 2,
-): Promise<string[]> {
-  const last = monthOf(now);
-  const end = new Date(last.from);
-  end.setUTCMonth(end.getUTCMonth() + monthsAhead);
-  const created: string[] = [];
-  for (let month = monthOf(from); month.from <= end.getTime(); month = monthOf(month.to)) {
-    // Bounds are integers we computed: no user input reaches this text.
-    const result = await pool.query(`SELECT to_regclass($1) IS NULL AS missing`, [month.name]);
-    if (!result.rows[0].missing) continue;
-    await pool.query(
-      `CREATE TABLE IF NOT EXISTS ${month.name} PARTITION OF positions
-         FOR VALUES FROM (${month.from}) TO (${month.to})`,
+export class Partitions {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Learn which months exist (at start: other nodes may have created them). */
+  async load(): Promise<void> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'positions'::regclass`,
     );
-    created.push(month.name);
+    for (const { name } of rows) this.known.add(name);
   }
-  return created;
+
+  /** Create the months of these fix times that do not exist yet. */
+  async ensureFor(times: Iterable<number>): Promise<void> {
+    let last = "";
+    for (const ts of times) {
+      const month = monthOf(ts);
+      if (month.name === last || this.known.has(month.name)) continue;
+      last = month.name;
+      await this.create(month);
+    }
+  }
+
+  /**
+   * The month of `now` and `monthsAhead` after it, those missing only; resolves with the names
+   * created.
+   */
+  async ensureAhead(now: number, monthsAhead = 2): Promise<string[]> {
+    const created: string[] = [];
+    let month = monthOf(now);
+    for (let i = 0; i <= monthsAhead; i++, month = monthOf(month.to)) {
+      if (this.known.has(month.name)) continue;
+      if (await this.create(month)) created.push(month.name);
+    }
+    return created;
+  }
+
+  private async create(month: { name: string; from: number; to: number }): Promise<boolean> {
+    try {
+      // Name and bounds are computed from a number: no user text reaches this statement.
+      const result = await this.pool.query(`SELECT to_regclass($1) IS NULL AS missing`, [
+        month.name,
+      ]);
+      if (result.rows[0].missing) {
+        await this.pool.query(
+          `CREATE TABLE ${month.name} PARTITION OF positions
+             FOR VALUES FROM (${month.from}) TO (${month.to})`,
+        );
+        this.known.add(month.name);
+        return true;
+      }
+    } catch (err) {
+      if (!ALREADY_CREATED.has((err as { code?: string }).code ?? "")) throw err;
+    }
+    this.known.add(month.name);
+    return false;
+  }
 }

@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { MIGRATIONS } from "./migrations.ts";
+import type { Logger } from "../../logger.ts";
+import { migrate } from "./migrate.ts";
 
 export type Db = Database.Database;
 
@@ -13,9 +14,9 @@ export const WAL_AUTOCHECKPOINT_PAGES = 30_000;
  */
 export function openDatabase(
   file: string,
-  options: { durability?: "normal" | "full"; migrate?: boolean } = {},
+  options: { durability?: "normal" | "full"; migrate?: boolean; logger?: Logger } = {},
 ): Db {
-  const { durability = "normal", migrate: upgrade = true } = options;
+  const { durability = "normal", migrate: upgrade = true, logger } = options;
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   // WAL: dashboards' history reads never block ingest, and a commit is one sequential append.
@@ -33,21 +34,13 @@ export function openDatabase(
   // WAL at most). See bench/RESULTS.md. In the server a checkpoint thread copies pages in the
   // background (Checkpointer), so the commit that crosses this line only resets the WAL.
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-  if (upgrade) migrate(db);
+  if (upgrade) {
+    try {
+      migrate(db, { file, logger });
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
   return db;
-}
-
-function migrate(db: Db): void {
-  const current = db.pragma("user_version", { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `database schema version ${current} is newer than this Locus (${MIGRATIONS.length}); upgrade Locus`,
-    );
-  }
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
 }

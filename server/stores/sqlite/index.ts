@@ -40,7 +40,7 @@ export interface SqliteStores extends Stores {
 /** Open the SQLite file behind every storage port: the embedded default. */
 export function openSqliteStores(options: SqliteOptions, logger: Logger): SqliteStores {
   const { file, durability } = options;
-  const db = openDatabase(file, { durability });
+  const db = openDatabase(file, { durability, logger });
   const marks = new TrackMarks(db);
   const threads = options.worker && file !== ":memory:";
   const writer: PositionWriter = threads
@@ -69,6 +69,7 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
       const failure = writer instanceof WorkerWriter ? writer.failure : null;
       return failure ? { ok: false, reason: failure.message } : { ok: true };
     },
+    leadsBackgroundWork: () => true,
     stopWriting: () => (stopping ??= committer.close()),
     close: () =>
       (closing ??= (async () => {

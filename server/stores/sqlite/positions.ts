@@ -1,30 +1,13 @@
-import type {
-  HistoryPosition,
-  ImplausibleReason,
-  Position,
-  PositionRow,
-} from "../../../protocol/index.ts";
+import type { HistoryPosition, ImplausibleReason, PositionRow } from "../../../protocol/index.ts";
 import type { GroupCommitter } from "../group-commit.ts";
 import type { LatestFix, NewPosition, PositionStore, TimeRange } from "../ports.ts";
+import { toPosition } from "../rows.ts";
 import type { Db } from "./database.ts";
 import type { DeviceKeys } from "./device-keys.ts";
 import { packPositions, type PackedPositions } from "./packed.ts";
 
 const POSITION_COLUMNS = "ts, lat, lon, speed, course, alt, accuracy, battery, attributes";
 const COLUMN_COUNT = 9;
-
-/** Rebuild the contract's Position from a row, leaving out what the device never sent. */
-export function toPosition(row: PositionRow): Position {
-  const [ts, lat, lon, speed, course, alt, accuracy, battery, attributes] = row;
-  const p: Position = { ts, lat, lon };
-  if (speed !== null) p.speed = speed;
-  if (course !== null) p.course = course;
-  if (alt !== null) p.alt = alt;
-  if (accuracy !== null) p.accuracy = accuracy;
-  if (battery !== null) p.battery = battery;
-  if (attributes !== null) p.attributes = JSON.parse(attributes) as Position["attributes"];
-  return p;
-}
 
 /**
  * Positions in SQLite: reads on the main connection, writes through the group committer (on the

@@ -1,4 +1,3 @@
-import type { Bbox } from "../../../protocol/geo.ts";
 import type { TrackPoint } from "../../../protocol/history.ts";
 import {
   CHUNK_MS,
@@ -8,6 +7,7 @@ import {
   type TrackDevice,
   type TrackStore,
 } from "../ports.ts";
+import { boxOf } from "../rows.ts";
 import type { Db } from "./database.ts";
 import type { DeviceKeys, Exclusive } from "./device-keys.ts";
 import type { TrackMarks } from "./track-marks.ts";
@@ -243,15 +243,4 @@ export function markAllChunks(db: Db): void {
     `INSERT OR IGNORE INTO track_dirty (device, chunk)
      SELECT DISTINCT device, ts / ${CHUNK_MS} FROM positions`,
   ).run();
-}
-
-function boxOf(points: readonly TrackPoint[]): Bbox {
-  const box = { south: Infinity, north: -Infinity, west: Infinity, east: -Infinity };
-  for (const [, lat, lon] of points) {
-    if (lat < box.south) box.south = lat;
-    if (lat > box.north) box.north = lat;
-    if (lon < box.west) box.west = lon;
-    if (lon > box.east) box.east = lon;
-  }
-  return box;
 }

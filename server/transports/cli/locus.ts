@@ -3,7 +3,10 @@ import { loadConfig } from "../../config.ts";
 import { silentLogger } from "../../logger.ts";
 import { createServices } from "../../services/index.ts";
 import { LocusError } from "../../services/errors.ts";
-import { openSqliteStores } from "../../stores/sqlite/index.ts";
+import { isPostgresUrl, openStores } from "../../stores/open.ts";
+import { backupDatabase, BackupError } from "../../stores/sqlite/backup.ts";
+import { restoreDatabase } from "../../stores/sqlite/restore.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import { deviceCommand, groupCommand } from "./devices.ts";
 import { importCommand } from "./import-command.ts";
 import { userCommand } from "./people.ts";
@@ -27,6 +30,7 @@ try {
       name: { type: "string" },
       "allow-id-only": { type: "boolean", default: false },
       yes: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
       format: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -41,10 +45,36 @@ if (values.help || positionals.length === 0) {
 }
 
 const config = loadConfig([], process.env, values.db ? { db: values.db } : {});
-const stores = openSqliteStores(
-  { ...config, file: config.db, worker: false, commitDelayMs: 0 },
-  silentLogger,
-);
+const [noun, ...args] = positionals;
+const print = (value: unknown, text: string) =>
+  console.log(values.json ? JSON.stringify(value, null, 2) : text);
+
+// Backup and restore work on the file itself, before (and instead of) opening the stores: a
+// restore must not create or migrate the database it is about to replace.
+if (noun === "backup" || noun === "restore") {
+  if (isPostgresUrl(config.db)) {
+    fail(
+      `${noun} works on a SQLite file; for PostgreSQL use pg_dump and pg_restore (README, "Backups")`,
+      false,
+    );
+  }
+  const backupCli = { db: config.db, force: values.force, print };
+  const storage = { backup: backupDatabase, restore: restoreDatabase };
+  try {
+    if (noun === "backup") await backupCommand(backupCli, args, storage);
+    else restoreCommand(backupCli, args, storage);
+  } catch (err) {
+    if (err instanceof CliError) fail(err.message, err.showUsage);
+    if (err instanceof BackupError) fail(err.message, false);
+    throw err;
+  }
+  process.exit(0);
+}
+
+const stores = await openStores(
+  { ...config, commitDelayMs: 0 },
+  { logger: silentLogger, worker: false, now: () => Date.now() },
+).catch((err: unknown) => fail((err as Error).message));
 const services = await createServices(stores, config, {
   clock: { now: () => Date.now() },
   logger: silentLogger,
@@ -52,10 +82,9 @@ const services = await createServices(stores, config, {
 const cli: Cli = {
   services,
   options: values,
-  print: (value, text) => console.log(values.json ? JSON.stringify(value, null, 2) : text),
+  print,
 };
 
-const [noun, ...args] = positionals;
 try {
   if (noun === "device") await deviceCommand(cli, args);
   else if (noun === "group") await groupCommand(cli, args);

@@ -65,6 +65,11 @@ export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
   import DEVICE FILE   import a GPX or GeoJSON track into a device (created if new), with
                        progress; points already stored are skipped, so running it twice is safe
       --format gpx|geojson   (default: from the file's extension)
+  backup FILE          copy the database to FILE while the server keeps running, with
+                       progress; the copy is checked (integrity_check) before it gets its name
+  restore FILE         check the backup FILE and put it in place of the database; refuses a
+                       database a server has open (stop it first)
+      --force                 replace an existing database
 
   --db FILE            database file (default: LOCUS_DB, else ${DEFAULT_CONFIG.db})
   --json               print JSON ({"truck-17": "lct_…"} for add) instead of text
