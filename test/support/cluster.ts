@@ -1,17 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSchema, type Config } from "../../server/config.ts";
+import type { Config } from "../../server/config.ts";
 import { startTestLocus, type TestLocus } from "./locus.ts";
 import { startPostgres, type LocalPostgres } from "./postgres.ts";
 
 /**
- * The stores a cluster test runs on. Several nodes share one SQLite file on one machine (WAL);
- * PostgreSQL joins once the server has a setting for it.
+ * The stores a cluster test runs on: PostgreSQL, what a cluster runs on, and one SQLite file that
+ * several nodes on one machine share (WAL), which is enough to develop delivery across nodes.
  */
 export type ClusterStore = "sqlite" | "postgres";
-export const CLUSTER_STORES: ClusterStore[] =
-  "database" in configSchema.shape ? ["sqlite", "postgres"] : ["sqlite"];
+export const CLUSTER_STORES: ClusterStore[] = ["sqlite", "postgres"];
 
 export interface TestCluster {
   nodes: TestLocus[];
@@ -19,17 +18,14 @@ export interface TestCluster {
   dispose(): Promise<void>;
 }
 
-/** A shared store for a cluster of test nodes, and the settings that point a node at it. */
+/** A store for a cluster of test nodes to share: what `--db` takes, and how to remove it. */
 async function sharedStore(store: ClusterStore) {
   if (store === "postgres") {
     const pg: LocalPostgres = await startPostgres();
-    // `database` is the PostgreSQL store's setting (the key is absent before it exists).
-    const settings = { database: pg.url } as Partial<Config>;
-    return { settings, dbPath: undefined, remove: () => pg.stop() };
+    return { db: pg.url, remove: () => pg.stop() };
   }
   const dir = mkdtempSync(join(tmpdir(), "locus-cluster-"));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-  return { settings: {}, dbPath: join(dir, "locus.db"), remove };
+  return { db: join(dir, "locus.db"), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
@@ -50,8 +46,8 @@ export async function startCluster(
   };
   try {
     for (let i = 0; i < count; i++) {
-      const settings = { ...store.settings, redisUrl: options.redisUrl, ...options.overrides };
-      nodes.push(await startTestLocus(settings, { dbPath: store.dbPath }));
+      const settings = { redisUrl: options.redisUrl, ...options.overrides };
+      nodes.push(await startTestLocus(settings, { db: store.db }));
     }
   } catch (err) {
     await dispose();
