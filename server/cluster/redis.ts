@@ -1,6 +1,7 @@
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
 import type { ServerOptions } from "socket.io";
+import { ConfigError } from "../config.ts";
 import type { Logger } from "../logger.ts";
 
 /** How long the first connection may take before the start is given up. */
@@ -62,8 +63,8 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
     await client.connect();
   } catch (err) {
     client.disconnect();
-    const reason = (err as Error).message || lastError?.message || "no answer";
-    throw new Error(
+    const reason = (lastError?.message ?? (err as Error).message).replace(/\.$/, "");
+    throw new ConfigError(
       `--redis-url (LOCUS_REDIS_URL): cannot reach Redis at ${shown}: ${reason}. ` +
         "Start Redis, fix the URL, or leave the setting empty to run one node alone.",
       { cause: err },
@@ -74,13 +75,14 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
 
   const listeners: ((up: boolean) => void)[] = [];
   let up = true;
+  let closing = false;
   const setUp = (now: boolean) => {
-    if (now === up) return;
+    if (now === up || closing) return;
     up = now;
     if (now) logger.warn({ redis: shown }, "cluster: Redis is back; resynchronising live state");
     else
       logger.warn(
-        { redis: shown, err: lastError },
+        { redis: shown, reason: lastError?.message },
         "cluster: Redis unreachable; live delivery across nodes paused",
       );
     for (const listener of listeners) listener(now);
@@ -101,6 +103,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
       client.del(...pids.map((pid) => SESSION_KEY_PREFIX + pid)).catch(() => {});
     },
     async close() {
+      closing = true;
       listeners.length = 0;
       await client.quit().catch(() => client.disconnect());
     },

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
@@ -42,11 +45,19 @@ async function twoNodes(store: (typeof CLUSTER_STORES)[number]) {
 
 describe("starting a node", () => {
   it("fails fast, naming the setting, when Redis cannot be reached", async () => {
-    const url = `redis://127.0.0.1:${await freePort()}`;
+    const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    await expect(startTestLocus({ redisUrl: url })).rejects.toThrow(
-      /--redis-url \(LOCUS_REDIS_URL\): cannot reach Redis at redis:\/\/127\.0\.0\.1/,
+    const dir = mkdtempSync(join(tmpdir(), "locus-no-redis-"));
+    const failure = await startTestLocus({ redisUrl: url }, { db: join(dir, "locus.db") })
+      .then(
+        () => null,
+        (err: Error) => err.message,
+      )
+      .finally(() => rmSync(dir, { recursive: true, force: true }));
+    expect(failure).toMatch(
+      /^--redis-url \(LOCUS_REDIS_URL\): cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/?: connect ECONNREFUSED/,
     );
+    expect(failure).not.toContain("hunter2");
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
