@@ -123,6 +123,8 @@ export function attachClusterBus(deps: ClusterBusDeps): { close(): void } {
     for (const { deviceId, latest, latestReceivedAt } of await positionStore.latest()) {
       if (latest) positions.adoptPeerFixes(deviceId, [latest], latestReceivedAt);
     }
+    // Access withdrawn elsewhere meanwhile: each open feed's credentials are asked again.
+    await hub.recheckFeeds();
   };
   redis.onStatus((up) => {
     if (!up) return hub.setRelay(false);

@@ -9,7 +9,7 @@ import type {
 } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
-import type { AccessService, User } from "../services/access.ts";
+import { accessChange, type AccessService, type User } from "../services/access.ts";
 import type { DeviceChange } from "../services/devices.ts";
 import type { FeedEnd } from "../services/people.ts";
 import { LiveFleet, type FleetChanges } from "./fleet.ts";
@@ -44,6 +44,8 @@ export interface LiveSink {
   batch(batch: LiveBatch): void;
   /** The user's access was withdrawn or changed: close the connection, saying which. */
   end(why: FeedEnd): void;
+  /** Who the connection's credentials identify now, when it can be asked again. */
+  identify?(): Promise<User | null>;
 }
 
 /** How often devices are checked for going silent or still; status changes ride the next tick. */
@@ -90,7 +92,7 @@ export class LiveHub {
 
   constructor(
     private readonly nsp: LiveNamespace,
-    private readonly access: Pick<AccessService, "canSee" | "canSeeIn">,
+    private readonly access: Pick<AccessService, "canSee" | "canSeeIn" | "identify">,
     private readonly options: StatusRules & {
       tickMs: number;
       /** How long a disconnected dashboard may come back and be replayed what it missed (0: off). */
@@ -246,6 +248,43 @@ export class LiveHub {
       socket.emit("fleet:snapshot", this.snapshot(socket.data.user));
     }
     for (const sink of this.sinks) sink.snapshot(this.snapshot(sink.user));
+  }
+
+  /**
+   * Ask every open feed's credentials again who they identify, and end the feeds whose access was
+   * withdrawn or changed: for when this node may have missed another node's word of it (the
+   * cluster's Redis was away).
+   */
+  async recheckFeeds(): Promise<void> {
+    const recheck = async (
+      user: User,
+      identify: () => Promise<User | null>,
+      end: (why: FeedEnd) => void,
+    ) => {
+      const why = accessChange(user, await identify());
+      if (why) end(why);
+    };
+    const checks: Promise<void>[] = [];
+    for (const socket of this.nsp.sockets.values()) {
+      const { headers, auth } = socket.handshake;
+      const identify = () => this.access.identify(headers, auth?.token);
+      checks.push(recheck(socket.data.user, identify, () => socket.disconnect(true)));
+    }
+    for (const sink of this.sinks) {
+      if (sink.identify)
+        checks.push(
+          recheck(
+            sink.user,
+            () => sink.identify!(),
+            (why) => sink.end(why),
+          ),
+        );
+    }
+    for (const result of await Promise.allSettled(checks)) {
+      if (result.status === "rejected") {
+        this.logger.error({ err: result.reason }, "checking a live feed's access failed");
+      }
+    }
   }
 
   snapshot(user: User): LiveSnapshot {

@@ -6,6 +6,7 @@ import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WS_CLOSE } from "../../protocol/ws.ts";
 import { CLUSTER_NAMESPACE, EVENTS } from "../../server/cluster/messages.ts";
 import { CLUSTER_STORES, startCluster, type TestCluster } from "../support/cluster.ts";
 import {
@@ -13,12 +14,14 @@ import {
   Dashboard,
   makePosition,
   report,
+  signIn,
   startTestLocus,
   waitFor,
   type TestLocus,
 } from "../support/locus.ts";
 import { freePort } from "../support/postgres.ts";
 import { startRedis, type LocalRedis } from "../support/redis.ts";
+import { WsClient, wsUrl } from "../support/ws.ts";
 
 // Issue #13: Redis is the cluster's relay, never a condition of ingest. When it goes away, acks
 // go on; when it is back, live delivery resumes and dashboards resynchronise.
@@ -105,6 +108,40 @@ describe.each(CLUSTER_STORES)("cluster on %s: Redis away and back", (store) => {
     }
     expect(delivered).toBeDefined();
     expect(onB.deliveredTimes("truck-1")).toContain(delivered);
+  });
+
+  it("ends feeds on B of a user removed on A while Redis was away, once it is back", async () => {
+    const [a, b] = await twoNodes(store);
+    const added = await a.fetch("/api/admin/users", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "vera",
+        role: "viewer",
+        devices: "all",
+        password: "vera-pass-1",
+      }),
+    });
+    expect(added.status).toBe(201);
+    const onB = track(new Dashboard(b.url, await signIn(b.url, "vera", "vera-pass-1")));
+    const reasons: string[] = [];
+    onB.socket.on("disconnect", (reason) => reasons.push(reason));
+    const token = await a.locus.services.people.createApiToken("vera");
+    const viewer = track(await WsClient.open(wsUrl(b.url, `?token=${token}`)));
+    await waitFor(() => onB.snapshots.length > 0, { what: "vera's dashboard on B" });
+    await viewer.frame("snapshot");
+
+    await redis.halt();
+    expect((await a.fetch("/api/admin/users/vera", { method: "DELETE" })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reasons).toEqual([]); // B could not know yet
+    await redis.start();
+
+    await waitFor(() => reasons.includes("io server disconnect"), {
+      timeoutMs: 15_000,
+      what: "B to end the removed user's dashboard",
+    });
+    expect((await viewer.waitClosed(15_000)).code).toBe(WS_CLOSE.unauthorized);
   });
 
   it("drops malformed bus messages without harm and applies well-formed ones", async () => {
