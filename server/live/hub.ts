@@ -13,6 +13,7 @@ import { accessChange, type AccessService, type User } from "../services/access.
 import type { DeviceChange } from "../services/devices.ts";
 import type { FeedEnd } from "../services/people.ts";
 import { LiveFleet, type FleetChanges } from "./fleet.ts";
+import { RecoveryRules } from "./recovery.ts";
 import type { StatusRules } from "./status.ts";
 
 export type LiveNamespace = Namespace<
@@ -51,9 +52,6 @@ export interface LiveSink {
 /** How often devices are checked for going silent or still; status changes ride the next tick. */
 const SWEEP_MS = 1000;
 
-/** Longer than any dashboard session is kept for recovery (socket.io's window is 2 minutes). */
-const REMEMBER_ENDED_FEEDS_MS = 10 * 60_000;
-
 /**
  * The live fan-out. Committed positions, device changes and the passing of time update the
  * fleet (LiveFleet); every tick one `fleet:updated` carrying only what changed since the last
@@ -78,17 +76,7 @@ export class LiveHub {
   private readonly allDevicesRoom = ALL_DEVICES_ROOM_PREFIX + randomBytes(6).toString("hex");
   /** False while the cluster's Redis is away: socket.io dashboards, fed through it, wait. */
   private relayUp = true;
-  /**
-   * Limited dashboards that lost their link and may recover it: their slices still go out, to
-   * their own room, so the adapter has them to replay.
-   */
-  private readonly away = new Map<string, { user: User; until: number }>();
-  /** Until when some dashboard may still recover: batches go out even with nobody connected. */
-  private recoverableUntil = 0;
-  /** Users whose feeds were ended, and when: their sessions from before must not be recovered. */
-  private readonly feedsEndedAt = new Map<string, number>();
-  /** When a device last came into or out of some limited user's view. */
-  private limitedViewsChangedAt = 0;
+  private readonly recovery: RecoveryRules;
 
   constructor(
     private readonly nsp: LiveNamespace,
@@ -103,18 +91,21 @@ export class LiveHub {
   ) {
     this.fleet = new LiveFleet(options);
     this.lastTickAt = this.lastSweepAt = clock.now();
-    this.guardRecovery();
+    this.recovery = new RecoveryRules(options.recoveryWindowMs ?? 0, clock);
+    this.recovery.guard(nsp);
     nsp.on("connection", (socket) => {
       const { user } = socket.data;
-      socket.data.since = clock.now();
+      this.recovery.connected(socket.id, socket.data);
       // A recovered session comes back in the rooms it had, perhaps on another node.
-      for (const room of socket.rooms) {
+      for (const room of [...socket.rooms]) {
         if (room.startsWith(ALL_DEVICES_ROOM_PREFIX)) void socket.leave(room);
       }
       if (user.grant.all) void socket.join(this.allDevicesRoom);
       else this.limited.add(socket);
-      this.away.delete(socket.id);
-      socket.on("disconnect", (reason) => this.left(socket, reason));
+      socket.on("disconnect", (reason) => {
+        this.limited.delete(socket);
+        this.recovery.left(socket.id, user, reason);
+      });
       // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
       // repair what a dashboard missed while it was away. Unless the cluster adapter recovered
       // the connection: then it has just been sent every batch it missed.
@@ -160,52 +151,11 @@ export class LiveHub {
       const changed = (user: User) =>
         this.access.canSeeIn(user, deviceId, change.before.groups) !==
         this.access.canSeeIn(user, deviceId, groups);
-      this.limitedViewsChangedAt = this.clock.now();
+      this.recovery.limitedViewsChanged();
       for (const socket of this.limited) if (changed(socket.data.user)) socket.disconnect(true);
       for (const sink of this.sinks) if (changed(sink.user)) sink.end("access_changed");
     }
   };
-
-  /**
-   * With connection state recovery (the cluster adapter), a dashboard that lost its link is
-   * replayed what it missed before its handshake is checked again. A session from before its
-   * user's feeds were ended (or, for a limited user, before a device came into or out of view)
-   * is therefore not recovered: the dashboard starts over with a fresh snapshot, or is refused.
-   * Every node hears of ended feeds and device changes through the cluster bus.
-   */
-  private guardRecovery(): void {
-    const adapter = this.nsp.adapter;
-    const restore = adapter.restoreSession?.bind(adapter);
-    if (!restore) return;
-    adapter.restoreSession = async (pid, offset) => {
-      const session = await restore(pid, offset);
-      // Without a session to restore, socket.io starts a fresh connection.
-      return session && this.mayRecover(session.data)
-        ? session
-        : (null as unknown as typeof session);
-    };
-  }
-
-  private mayRecover(data: unknown): boolean {
-    const { user, since } = (data ?? {}) as {
-      user?: { name?: unknown; grant?: { all?: unknown } };
-      since?: unknown;
-    };
-    if (typeof user?.name !== "string" || typeof since !== "number") return false;
-    if ((this.feedsEndedAt.get(user.name) ?? -Infinity) >= since) return false;
-    return user.grant?.all === true || this.limitedViewsChangedAt < since;
-  }
-
-  private left(socket: LiveSocket, reason: string): void {
-    this.limited.delete(socket);
-    const windowMs = this.options.recoveryWindowMs ?? 0;
-    // Closed on purpose (feeds ended, the dashboard signed out): nothing to recover.
-    if (windowMs === 0 || reason.endsWith("namespace disconnect")) return;
-    const until = this.clock.now() + windowMs;
-    this.recoverableUntil = until;
-    const { user } = socket.data;
-    if (!user.grant.all) this.away.set(socket.id, { user, until });
-  }
 
   /** Start feeding a sink: a snapshot now, then every tick's batch. Returns the unsubscribe. */
   subscribe(sink: LiveSink): () => void {
@@ -221,11 +171,7 @@ export class LiveHub {
    * page; otherwise its fresh snapshot follows the new grants.
    */
   endFeeds(userName: string, why: FeedEnd): void {
-    const now = this.clock.now();
-    this.feedsEndedAt.set(userName, now);
-    for (const [name, at] of this.feedsEndedAt) {
-      if (now - at > REMEMBER_ENDED_FEEDS_MS) this.feedsEndedAt.delete(name);
-    }
+    this.recovery.feedsEnded(userName);
     for (const socket of this.nsp.sockets.values()) {
       if (socket.data.user.name === userName) socket.disconnect(true);
     }
@@ -271,14 +217,8 @@ export class LiveHub {
       checks.push(recheck(socket.data.user, identify, () => socket.disconnect(true)));
     }
     for (const sink of this.sinks) {
-      if (sink.identify)
-        checks.push(
-          recheck(
-            sink.user,
-            () => sink.identify!(),
-            (why) => sink.end(why),
-          ),
-        );
+      const identify = sink.identify?.bind(sink);
+      if (identify) checks.push(recheck(sink.user, identify, (why) => sink.end(why)));
     }
     for (const result of await Promise.allSettled(checks)) {
       if (result.status === "rejected") {
@@ -312,7 +252,7 @@ export class LiveHub {
     if (!this.fleet.changed) return;
     const changes = this.fleet.take();
     const watched = this.nsp.sockets.size > 0 || this.sinks.size > 0;
-    if (!watched && now > this.recoverableUntil) return;
+    if (!watched && !this.recovery.pending(now)) return;
     const batch: LiveBatch = { serverTime: now, devices: changes.updates };
     if (changes.removed.length > 0) batch.removed = changes.removed.map((r) => r.id);
     if (this.relayUp) {
@@ -322,11 +262,7 @@ export class LiveHub {
         const slice = this.sliceFor(socket.data.user, batch, changes);
         if (slice) socket.emit("fleet:updated", slice);
       }
-      for (const [id, { user, until }] of this.away) {
-        if (now > until) {
-          this.away.delete(id);
-          continue;
-        }
+      for (const [id, user] of this.recovery.awayLimited(now)) {
         const slice = this.sliceFor(user, batch, changes);
         if (slice) this.nsp.to(id).emit("fleet:updated", slice);
       }
