@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
+import { io } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WS_CLOSE } from "../../protocol/ws.ts";
 import { CLUSTER_NAMESPACE, EVENTS } from "../../server/cluster/messages.ts";
@@ -172,6 +173,19 @@ describe.each(CLUSTER_STORES)("cluster on %s: Redis away and back", (store) => {
       bus.serverSideEmit(EVENTS.device, { type: "exploded", deviceId: "ghost" });
       bus.serverSideEmit(EVENTS.feedsEnd, { user: "admin", why: "because" });
       bus.serverSideEmit(EVENTS.fixes, [["ghost", Date.now(), [good]]]);
+      // No client may join the bus, even a signed-in one.
+      const intruder = io(`${b.url}${CLUSTER_NAMESPACE}`, {
+        transports: ["websocket"],
+        forceNew: true,
+        reconnection: false,
+        extraHeaders: { cookie: b.adminCookie },
+      });
+      const refusal = await new Promise<string>((resolve) => {
+        intruder.once("connect", () => resolve("connected"));
+        intruder.once("connect_error", (err) => resolve(err.message));
+      });
+      intruder.close();
+      expect(refusal).toBe("not a client namespace");
 
       await waitFor(() => onB.latest("ghost")?.ts === good.ts, { what: "the good fix on B" });
       expect(onB.deliveredTimes("ghost")).toEqual([good.ts]);
