@@ -1,6 +1,30 @@
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
+/** Integration tests whose subject is stored state: they run on SQLite and again on PostgreSQL. */
+const STORAGE_FACING = [
+  "ingest",
+  "lifecycle",
+  "devices-admin",
+  "device-auth",
+  "people",
+  "people-admin",
+  "history-api",
+  "history-analysis",
+  "history-export",
+  "history-import",
+  "history-tools",
+  "track",
+  "live",
+  "plain-ws",
+  "osmand-reports",
+  "osmand-identity",
+  "owntracks",
+  "rule-book",
+  "fuzz",
+  "security",
+];
+
 // Vite's root is web/ (vite.config.ts); tests live at the repo root, so Vitest gets its own config.
 export default defineConfig({
   test: {
@@ -37,6 +61,17 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // One suite, two stores: the integration tests that store and read, on PostgreSQL.
+          name: "postgres",
+          root: ".",
+          include: STORAGE_FACING.map((name) => `test/integration/${name}.test.ts`),
+          globalSetup: ["test/support/postgres-global.ts"],
+          environment: "node",
+          testTimeout: 30_000,
         },
       },
       {

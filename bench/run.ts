@@ -3,6 +3,7 @@ import { connections } from "./scenarios/connections.ts";
 import { dashboard } from "./scenarios/dashboard.ts";
 import { history } from "./scenarios/history.ts";
 import { ingest } from "./scenarios/ingest.ts";
+import { ingestPostgres } from "./scenarios/ingest-postgres.ts";
 import { latency } from "./scenarios/latency.ts";
 import { simulator } from "./scenarios/simulator.ts";
 
@@ -16,7 +17,31 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
   history,
 };
 
-const wanted = process.argv.slice(2).filter((a) => a !== "--");
+/**
+ * Variants chosen by options: `ingest --store postgres` (PostgreSQL beside SQLite in the same run).
+ */
+const VARIANTS: Record<string, () => Promise<ScenarioResult>> = {
+  "ingest --store postgres": ingestPostgres,
+};
+
+const args = process.argv.slice(2).filter((a) => a !== "--");
+const options: string[] = [];
+const wanted: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i]!.startsWith("--")) options.push(`${args[i]} ${args[++i] ?? ""}`.trim());
+  else wanted.push(args[i]!);
+}
+if (options.length > 0) {
+  const variant = `${wanted.join(" ")} ${options.join(" ")}`;
+  const run = VARIANTS[variant];
+  if (!run) {
+    console.error(`unknown variant "${variant}"; choose from ${Object.keys(VARIANTS).join(", ")}`);
+    process.exit(2);
+  }
+  console.log(`\nrunning ${variant}…`);
+  record(await run());
+  process.exit(0);
+}
 const unknown = wanted.filter((w) => !(w in SCENARIOS));
 if (unknown.length > 0) {
   console.error(

@@ -3,8 +3,16 @@ import type { Position } from "./position.ts";
 
 /** Shapes of the REST API's JSON replies, shared by the server and the dashboard. */
 
+/** One health check's answer: the store ("positions can be committed"), a Redis adapter… */
+export interface HealthCheckReply {
+  ok: boolean;
+  /** Why not, when not ok. */
+  reason?: string;
+}
+
 export interface HealthReply {
-  ok: true;
+  /** False (with HTTP 503) when this node cannot do its job: its store cannot commit. */
+  ok: boolean;
   version: string;
   protocol: number;
   uptimeMs: number;
@@ -12,6 +20,8 @@ export interface HealthReply {
   devicesOnline: number;
   /** Group commits so far: transactions and the rows they carried. */
   ingest: { commits: number; rows: number; queued: number };
+  /** Every registered check by name: always `store`, and `redis` when a Redis adapter is on. */
+  checks: Record<string, HealthCheckReply>;
 }
 
 export interface DevicesReply {

@@ -9,6 +9,8 @@ import type { RedisLink } from "./cluster/redis.ts";
 import type { Config } from "./config.ts";
 import { LiveHub, type LiveNamespace } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
+import type { HealthChecks } from "./observability/health.ts";
+import type { LocusMetrics } from "./observability/metrics.ts";
 import { DIST_DIR } from "./paths.ts";
 import type { Services } from "./services/index.ts";
 import { RateLimiter } from "./services/rate-limit.ts";
@@ -17,6 +19,7 @@ import { osmandHandlers } from "./transports/osmand/osmand.ts";
 import { owntracksHandlers } from "./transports/owntracks/owntracks.ts";
 import { ConnectionLimit } from "./transports/http/connection-limit.ts";
 import { apiNotFound, errorHandler } from "./transports/http/errors.ts";
+import { metricsHandler } from "./transports/http/metrics.ts";
 import { corsHeaders, securityHeaders } from "./transports/http/security.ts";
 import { dashboardRouter } from "./transports/http/static.ts";
 import { adminRouter } from "./transports/rest/admin.ts";
@@ -46,6 +49,10 @@ export interface AppDeps {
   distDir?: string;
   /** The cluster's Redis (`--redis-url`), or none for a node alone. */
   redis?: RedisLink | null;
+  /** `/metrics`; its connection gauges are read from the transports attached here. */
+  metrics: LocusMetrics;
+  /** What /api/health reports. */
+  health: HealthChecks;
 }
 
 export interface LocusApp {
@@ -100,6 +107,15 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     logger,
   });
   const osmand = osmandHandlers({ positions, devices, clock });
+  const deviceNamespace = io.of(DEVICE_NAMESPACE);
+  deps.metrics.countConnections(() => {
+    const ws = plainWs.counts();
+    return {
+      devices: { socketio: deviceNamespace.sockets.size, ws: ws.devices },
+      dashboards: liveNamespace.sockets.size,
+      wsViewers: ws.viewers,
+    };
+  });
 
   http.disable("x-powered-by");
   // Behind a TLS-terminating proxy this makes req.secure true (so session cookies get `Secure`)
@@ -118,6 +134,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
       error: { code: "upgrade_required", message: "this is a WebSocket endpoint" },
     });
   });
+  http.get("/metrics", metricsHandler({ access, metrics: deps.metrics }));
   http.use("/api/session", sessionRouter({ access, limiter: loginLimiter, clock }));
   http.use("/api/admin", requireUser(access), requireAdmin, adminRouter({ devices, people }));
   http.use("/api", trackRouter({ access, history }));
@@ -128,6 +145,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
       access,
       history,
       positions: deps.positionStore,
+      health: deps.health,
       config,
       clock,
       version: deps.version,

@@ -8,6 +8,8 @@ import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { LevelBuilder } from "./history/level-builder.ts";
 import type { Logger } from "./logger.ts";
+import { HealthChecks } from "./observability/health.ts";
+import { LocusMetrics } from "./observability/metrics.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { createServices, gapRuleFrom, type Services } from "./services/index.ts";
 import { openStores } from "./stores/open.ts";
@@ -24,6 +26,9 @@ export interface RunningLocus {
   stores: Stores;
   /** Keeps the level-of-detail tracks up to date in the background. */
   levels: LevelBuilder;
+  /** Named checks behind /api/health and /metrics: register optional parts' own here. */
+  health: HealthChecks;
+  metrics: LocusMetrics;
   close(): Promise<void>;
 }
 
@@ -47,8 +52,18 @@ export async function startLocus(
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
 
   const stores = await openStores(config, { logger, worker: true, now: () => clock.now() });
+  const health = new HealthChecks();
+  health.register("store", () => stores.health(), { critical: true });
+  if (redis) health.register("redis", () => redis.health());
+  const metrics = new LocusMetrics(health);
+  stores.observeCommits(metrics.commits);
   const latest = await stores.positions.latest();
-  const services = await createServices(stores, config, { clock, logger, latest });
+  const services = await createServices(stores, config, {
+    clock,
+    logger,
+    latest,
+    ingest: metrics.ingest,
+  });
   await services.people.ensureFirstAdmin(config.adminPassword, logger);
   const levels = new LevelBuilder(stores.tracks, gapRuleFrom(config), clock, logger, {
     leads: () => stores.leadsBackgroundWork(),
@@ -66,6 +81,8 @@ export async function startLocus(
     version: VERSION,
     distDir: options.distDir,
     redis,
+    metrics,
+    health,
   });
 
   let osmandServer: Server | null = null;
@@ -97,6 +114,8 @@ export async function startLocus(
     services,
     stores,
     levels,
+    health,
+    metrics,
     close: () =>
       (closing ??= (async () => {
         const osmandClosed = osmandServer ? closeServer(osmandServer) : Promise.resolve();

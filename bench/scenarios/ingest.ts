@@ -7,9 +7,9 @@ import { cpuSeconds, lastJson, rssMb, startNode } from "../lib/proc.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { Children, sessionCookie, startLocus, urlOf } from "./common.ts";
 
-const DEVICES = Number(process.env.BENCH_DEVICES ?? 2000);
-const DASHBOARDS = 10;
-const BATCH = Number(process.env.BENCH_BATCH ?? 10);
+export const DEVICES = Number(process.env.BENCH_DEVICES ?? 2000);
+export const DASHBOARDS = 10;
+export const BATCH = Number(process.env.BENCH_BATCH ?? 10);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const WARMUP_MS = 2000;
 /**
@@ -17,7 +17,7 @@ const WARMUP_MS = 2000;
  * Locus take turns (relay first in odd rounds, Locus first in even ones, so a drift of the machine
  * favours neither) and the headline is the median of the rounds' ratios.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 /** Raw better-sqlite3: the same rows (DEVICES interleaved) in batches of 1,000, same schema. */
 function sqliteBaseline(dir: string): number {
@@ -53,7 +53,11 @@ async function commitStats(url: string): Promise<{ commits: number; rows: number
 }
 
 /** Run devices + dashboards load generators against a server; measure the window. */
-async function drive(url: string, serverPid: number, locus?: { cookie: string | undefined }) {
+export async function drive(
+  url: string,
+  serverPid: number,
+  locus?: { cookie: string | undefined },
+) {
   const windowArgs = ["--duration-ms", String(DURATION_MS), "--warmup-ms", String(WARMUP_MS)];
   const dashboards = await startNode("bench/loadgen/dashboards.ts", [
     "--url",
@@ -112,15 +116,16 @@ async function drive(url: string, serverPid: number, locus?: { cookie: string | 
   };
 }
 
-type Run = Awaited<ReturnType<typeof drive>>;
+export type Run = Awaited<ReturnType<typeof drive>>;
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
-const cpuFigures = (c: { server: number; deviceGen: number; dashboardGen: number }) =>
+export const cpuFigures = (c: { server: number; deviceGen: number; dashboardGen: number }) =>
   [c.server, c.deviceGen, c.dashboardGen].map(Math.round).join(" / ");
-const ackedRate = (run: Run) => run.deviceResult.perSecond as number;
-const each = (values: number[], format: (v: number) => string) => values.map(format).join(" / ");
+export const ackedRate = (run: Run) => run.deviceResult.perSecond as number;
+export const each = (values: number[], format: (v: number) => string) =>
+  values.map(format).join(" / ");
 /** The middle element (the upper one of an even count). */
-const median = <T>(items: T[], key: (t: T) => number): T =>
+export const median = <T>(items: T[], key: (t: T) => number): T =>
   [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
 
 export async function ingest(): Promise<ScenarioResult> {

@@ -47,7 +47,7 @@ function fdLimit(): number {
   return Number(line?.[1] ?? 1e9);
 }
 
-interface Run {
+export interface Run {
   toDashboard: Histogram;
   toAck: Histogram;
   firstAck: Histogram;
@@ -63,14 +63,26 @@ interface Run {
   loadLoopP99: string;
 }
 
-async function drive(
+/**
+ * Where the load goes: devices to `devicesTo`, dashboards to `dashboardsTo` (the same server, or
+ * two nodes of a cluster); `servers` are every process whose CPU counts as the server's.
+ */
+export interface Target {
+  devicesTo: Started;
+  dashboardsTo: Started;
+  servers: Started[];
+}
+
+export async function drive(
   children: Children,
-  server: Started,
+  target: Target,
   cookie: string | undefined,
   devices: number,
   hz: number,
 ): Promise<Run> {
-  const url = urlOf(server);
+  const url = urlOf(target.dashboardsTo);
+  const deviceUrl = urlOf(target.devicesTo);
+  const serverPids = target.servers.map((s) => s.child.pid!);
   const window = ["--warmup-ms", String(WARMUP_MS), "--duration-ms", String(DURATION_MS)];
   const dashes = await Promise.all(
     Array.from({ length: DASHBOARD_PROCS }, () =>
@@ -84,7 +96,7 @@ async function drive(
   const devs = await Promise.all(
     Array.from({ length: DEVICE_PROCS }, (_, p) =>
       children.start("bench/loadgen/paced-devices.ts", [
-        ...["--url", url, "--devices", String(Math.ceil(devices / DEVICE_PROCS))],
+        ...["--url", deviceUrl, "--devices", String(Math.ceil(devices / DEVICE_PROCS))],
         ...["--rate-hz", String(hz), "--phase", String(p / DEVICE_PROCS), "--prefix", `d${p}-`],
         ...window,
       ]),
@@ -98,11 +110,11 @@ async function drive(
   }
   const pids = all.map((p) => p.child.pid!);
   for (const pid of pids) setPriority(pid, LOAD_NICENESS);
-  await waitForQuiet([server.child.pid!, ...pids]);
+  await waitForQuiet([...serverPids, ...pids]);
   const start = go(all);
   await sleep(start + WARMUP_MS - Date.now());
-  const cpu = await measureCpu({ server: [server.child.pid!], load: pids }, DURATION_MS);
-  const serverRssMb = rssMb(server.child.pid!);
+  const cpu = await measureCpu({ server: serverPids, load: pids }, DURATION_MS);
+  const serverRssMb = serverPids.reduce((sum, pid) => sum + rssMb(pid), 0);
   const results = await Promise.all(all.map(nextJson));
   const ds = results.slice(DASHBOARD_PROCS);
   const dr = results.slice(0, DASHBOARD_PROCS);
@@ -127,7 +139,7 @@ async function drive(
   };
 }
 
-function put(into: Record<string, number | string>, label: string, devices: number, r: Run) {
+export function put(into: Record<string, number | string>, label: string, devices: number, r: Run) {
   into[`${label}: device → dashboard p50/p95/p99/max ms`] = r.toDashboard.summary();
   into[`${label}: device → ack p50/p95/p99/max ms`] = r.toAck.summary();
   into[`${label}: first report of each device (registers it), in warm-up: ack p50/p95/p99/max ms`] =
@@ -176,7 +188,13 @@ export async function latency(): Promise<ScenarioResult> {
         runs[which] = await bounded(
           `${label} against ${which}`,
           400_000,
-          drive(children, server, cookie, devices, requested.hz),
+          drive(
+            children,
+            { devicesTo: server, dashboardsTo: server, servers: [server] },
+            cookie,
+            devices,
+            requested.hz,
+          ),
         );
         await children.stopAll();
       }

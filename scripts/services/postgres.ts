@@ -44,7 +44,7 @@ function pgCommand(name: string): string {
   return name;
 }
 
-export async function startPostgres(): Promise<LocalPostgres> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<LocalPostgres> {
   const dir = mkdtempSync(join(tmpdir(), "locus-pg-"));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -61,9 +61,11 @@ export async function startPostgres(): Promise<LocalPostgres> {
   const data = join(dir, "data");
   run("initdb", ["-D", data, "-A", "trust", "-U", "locus", "--no-sync"]);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  // Tests trade durability for speed; benchmarks keep PostgreSQL's defaults (fsync on).
+  const fsync = options.durable ? "" : " -c fsync=off";
+  const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${fsync}`;
   const start = () =>
-    run("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "start"]);
+    run("pg_ctl", ["-D", data, "-o", settings, "-l", join(dir, "log"), "-w", "start"]);
   const halt = () => run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
   start();
   return {

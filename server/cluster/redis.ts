@@ -17,10 +17,10 @@ export interface RedisLink {
   readonly adapter: NonNullable<ServerOptions["adapter"]>;
   /** Redis answers now. While it does not, nothing is published and dashboards wait. */
   readonly up: boolean;
+  /** For /api/health and /metrics: not critical, ingest never waits on Redis. */
+  health(): { ok: boolean; reason?: string };
   /** Called when Redis goes away (false) and when it is back (true); not for the first connect. */
   onStatus(listener: (up: boolean) => void): void;
-  /** Drop dashboard sessions kept for connection state recovery: they must not come back. */
-  forgetSessions(pids: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -35,8 +35,6 @@ export function redactUrl(url: string): string {
     return "(unparsable URL)";
   }
 }
-
-const SESSION_KEY_PREFIX = "sio:session:";
 
 /**
  * Connect to the cluster's Redis, or fail the start with a message naming the setting: a node
@@ -90,18 +88,18 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
   client.on("close", () => setUp(false));
   client.on("ready", () => setUp(true));
 
-  const adapter = createAdapter(client, { sessionKeyPrefix: SESSION_KEY_PREFIX });
+  const adapter = createAdapter(client);
   logger.info({ redis: shown }, "cluster: joined through Redis");
   const link: RedisLink = {
     adapter: adapter as NonNullable<ServerOptions["adapter"]>,
     get up() {
       return up && client.status === "ready";
     },
+    health: () =>
+      link.up
+        ? { ok: true }
+        : { ok: false, reason: "unreachable: live delivery across nodes paused" },
     onStatus: (listener) => void listeners.push(listener),
-    forgetSessions(pids) {
-      if (pids.length === 0 || !link.up) return;
-      client.del(...pids.map((pid) => SESSION_KEY_PREFIX + pid)).catch(() => {});
-    },
     async close() {
       closing = true;
       listeners.length = 0;

@@ -148,6 +148,11 @@ export const configSchema = z.object({
     description:
       "tracks break across a jump between two consecutive fixes longer than this; changing either rebuilds track summaries in the background",
   }),
+  metricsToken: z.string().default("").register(settingDocs, {
+    description:
+      "secret Prometheus sends as `Authorization: Bearer …` to scrape `/metrics` (admins need none; prefer the variable: flags show in `ps`)",
+    shownDefault: "none (admins only)",
+  }),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import argon2 from "argon2";
 import { parse as parseCookies } from "cookie";
@@ -5,8 +6,8 @@ import { deviceIdSchema, type Role } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { UserRecord, UserStore } from "../stores/ports.ts";
 import type { DeviceService } from "./devices.ts";
+import { forbidden, LocusError, notFound } from "./errors.ts";
 import type { FeedEnd } from "./people.ts";
-import { notFound } from "./errors.ts";
 import { hash, newSecret } from "./secrets.ts";
 
 export const SESSION_COOKIE = "locus_session";
@@ -70,6 +71,8 @@ export class AccessService {
     private readonly devices: DeviceService,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
+    /** `--metrics-token`: lets Prometheus scrape without a user; empty: admins only. */
+    private readonly metricsToken = "",
   ) {}
 
   async identify(headers: IncomingHttpHeaders, authToken?: unknown): Promise<User | null> {
@@ -79,6 +82,19 @@ export class AccessService {
     const session = this.sessionToken(headers);
     if (!session) return null;
     return this.userOf(await this.users.sessionUser(hash(session), this.clock.now()));
+  }
+
+  /**
+   * `/metrics` shows how the whole fleet is doing, so it is for admins (a session or an API
+   * token), or for Prometheus with the scrape token as its Bearer. Throws unauthorized without
+   * any of these, forbidden for a signed-in non-admin.
+   */
+  async checkMetricsReader(headers: IncomingHttpHeaders): Promise<void> {
+    const bearer = /^Bearer (\S+)$/.exec(headers.authorization ?? "")?.[1];
+    if (bearer && this.metricsToken && sameSecret(bearer, this.metricsToken)) return;
+    const user = await this.identify(headers);
+    if (!user) throw new LocusError("unauthorized", "sign in as an admin or send the scrape token");
+    if (user.role !== "admin") throw forbidden("only admins and the scrape token may read metrics");
   }
 
   sessionToken(headers: IncomingHttpHeaders): string | undefined {
@@ -139,4 +155,9 @@ export class AccessService {
   private userOf(record: UserRecord | null): User | null {
     return record ? toUser(record) : null;
   }
+}
+
+/** Constant-time comparison (of hashes, so the lengths match and leak nothing either). */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(Buffer.from(hash(given), "hex"), Buffer.from(hash(expected), "hex"));
 }

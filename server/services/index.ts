@@ -8,7 +8,7 @@ import { DeviceService } from "./devices.ts";
 import { HistoryService } from "./history.ts";
 import { PeopleService } from "./people.ts";
 import { PlausibilityCheck } from "./plausibility.ts";
-import { PositionService } from "./positions.ts";
+import { PositionService, type IngestObserver } from "./positions.ts";
 import { RateLimiter } from "./rate-limit.ts";
 
 /** Every rule of Locus, over one set of stores: what the server and the CLI both run. */
@@ -32,9 +32,11 @@ export async function createServices(
     logger: Logger;
     /** Each device's newest fix, the live plausibility chain's start (the CLI reports nothing). */
     latest?: readonly LatestFix[];
+    /** Told how reports end (metrics); the CLI has none. */
+    ingest?: IngestObserver;
   },
 ): Promise<Services> {
-  const { clock, logger, latest = [] } = options;
+  const { clock, logger, latest = [], ingest } = options;
   const devices = new DeviceService(stores.devices, clock, {
     openRegistration: config.openRegistration,
   });
@@ -44,6 +46,7 @@ export async function createServices(
     devices,
     clock,
     config.sessionTtlHours * 3_600_000,
+    config.metricsToken,
   );
   const people = new PeopleService(stores.users, devices, clock);
   const rules = {
@@ -59,6 +62,7 @@ export async function createServices(
     rules,
     clock,
     logger,
+    observer: ingest,
   });
   const history = new HistoryService({
     positions: stores.positions,

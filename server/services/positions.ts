@@ -3,6 +3,7 @@ import {
   checkReport,
   describeIssue,
   positionSchema,
+  type ErrorCode,
   type ImportReply,
   type Position,
   type ReportAck,
@@ -30,6 +31,22 @@ export type StoredListener = (
   origin: Origin,
 ) => void;
 
+/** The doors a fix comes through (`rest`, `cli`: file imports): a label on the ingest metrics. */
+export const TRANSPORTS = ["socketio", "ws", "osmand", "owntracks", "rest", "cli"] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/**
+ * Told how every report and import batch ended, for metrics. Called once per message or batch
+ * with counts, never per position, so the ingest path pays a few calls per report at most.
+ */
+export interface IngestObserver {
+  counted(via: Transport, accepted: number, duplicates: number): void;
+  /** `count` positions refused with `reason`: a report's error code, or `invalid_payload` for one bad position. */
+  rejected(via: Transport, reason: ErrorCode, count: number): void;
+  /** A live report answered `ms` after it arrived (the ack leaves right after). */
+  acked(via: Transport, ms: number): void;
+}
+
 export interface PositionRules extends PlausibilityRules {
   /** How far in the future a fix's `ts` may be, for devices with drifting clocks (ms). */
   maxFutureMs: number;
@@ -56,6 +73,7 @@ export class PositionService {
       rules: PositionRules;
       clock: Clock;
       logger: Logger;
+      observer?: IngestObserver;
     },
   ) {}
 
@@ -64,7 +82,23 @@ export class PositionService {
   }
 
   /** A live report from an authenticated device: one position or a batch. */
-  async report(deviceId: string, payload: unknown): Promise<ReportAck> {
+  async report(deviceId: string, payload: unknown, via: Transport): Promise<ReportAck> {
+    const observer = this.deps.observer;
+    if (!observer) return this.answer(deviceId, payload);
+    const started = performance.now();
+    const ack = await this.answer(deviceId, payload);
+    if (ack.ok) {
+      observer.counted(via, ack.accepted, ack.duplicates);
+      if (ack.rejected.length > 0) observer.rejected(via, "invalid_payload", ack.rejected.length);
+    } else {
+      // The whole message was refused: each position in it counts, under the message's code.
+      observer.rejected(via, ack.error.code, Array.isArray(payload) ? payload.length : 1);
+    }
+    observer.acked(via, performance.now() - started);
+    return ack;
+  }
+
+  private async answer(deviceId: string, payload: unknown): Promise<ReportAck> {
     const { limiter, clock } = this.deps;
     const receivedAt = clock.now();
     // Before any parsing: a flood must cost as little as possible.
@@ -133,9 +167,10 @@ export class PositionService {
   async import(
     deviceId: string,
     batches: AsyncIterable<ReadPoint[]>,
-    options: { batchSize?: number } = {},
+    options: { via: Transport; batchSize?: number },
   ): Promise<ImportReply> {
-    const { rules, clock } = this.deps;
+    const { rules, clock, observer } = this.deps;
+    const { via } = options;
     const batchSize = options.batchSize ?? IMPORT_BATCH;
     const now = clock.now();
     const plausibility = new PlausibilityCheck(rules);
@@ -149,10 +184,18 @@ export class PositionService {
       const batch = rows;
       rows = [];
       if (batch.length === 0) return;
-      const inserted = await this.store(deviceId, batch);
+      let inserted: boolean[];
+      try {
+        inserted = await this.store(deviceId, batch);
+      } catch (err) {
+        const code = err instanceof StoreClosedError ? "shutting_down" : "internal";
+        observer?.rejected(via, code, batch.length);
+        throw err;
+      }
       const accepted = this.announce(deviceId, batch, inserted, null);
       reply.accepted += accepted;
       reply.duplicates += batch.length - accepted;
+      observer?.counted(via, accepted, batch.length - accepted);
     };
 
     try {
@@ -183,6 +226,8 @@ export class PositionService {
       if (!(err instanceof ImportError)) throw err;
       await commit();
       throw stoppedAt(err, reply.accepted + reply.duplicates);
+    } finally {
+      if (reply.rejected > 0) observer?.rejected(via, "invalid_payload", reply.rejected);
     }
     await commit();
     return reply;

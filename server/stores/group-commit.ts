@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.ts";
-import { StoreClosedError } from "./ports.ts";
+import { StoreClosedError, type CommitObserver } from "./ports.ts";
 
 /** Where a group commit is written: one transaction for all the batches, in order. */
 export interface BatchWriter<B> {
@@ -59,6 +59,10 @@ export class GroupCommitter<B extends { readonly length: number }> {
   private drainWaiters: { until: number; resolve: () => void }[] = [];
   /** Transactions committed and rows offered to them, for /api/health and the tests. */
   readonly stats = { commits: 0, rows: 0 };
+  /** Why the last transaction failed, or null once one commits: the store's health. */
+  failure: Error | null = null;
+  /** Told the size and duration of each transaction (metrics). */
+  observer: CommitObserver | null = null;
 
   constructor(
     private readonly writer: BatchWriter<B>,
@@ -144,6 +148,8 @@ export class GroupCommitter<B extends { readonly length: number }> {
         this.lastCommitMs = performance.now() - started;
         this.stats.commits++;
         this.stats.rows += rows;
+        this.failure = null;
+        this.observer?.committed(rows, this.lastCommitMs);
         for (const w of waiters) {
           const flags = new Array<boolean>(w.count);
           for (let i = 0; i < w.count; i++) flags[i] = inserted[w.start + i] === 1;
@@ -153,6 +159,8 @@ export class GroupCommitter<B extends { readonly length: number }> {
       },
       (err: unknown) => {
         this.logger.error({ err, rows }, "group commit failed");
+        this.failure = err instanceof Error ? err : new Error(String(err));
+        this.observer?.failed(rows, performance.now() - started);
         const error = new Error("storage failed");
         for (const w of waiters) w.reject(error);
         this.written();

@@ -220,6 +220,17 @@ export interface TrackStore {
 
 // ---- all of them -------------------------------------------------------------------------
 
+/**
+ * Told about every group commit, for metrics: the store reports its own timings without knowing
+ * who listens (stores import nothing above them).
+ */
+export interface CommitObserver {
+  /** A transaction of `rows` rows committed, `ms` after it was started. */
+  committed(rows: number, ms: number): void;
+  /** A transaction of `rows` rows failed; its reports were answered `internal`. */
+  failed(rows: number, ms: number): void;
+}
+
 export interface StoreHealth {
   ok: boolean;
   /** Why the store cannot commit, when it cannot. */
@@ -232,12 +243,15 @@ export interface Stores {
   devices: DeviceStore;
   users: UserStore;
   tracks: TrackStore;
+  /** Whether positions can be committed now: false once a commit failed, until one succeeds. */
   health(): StoreHealth;
   /**
    * Whether this process runs the work that must run once per database (level building, partition
    * upkeep): always for an embedded store, for one node at a time in a cluster.
    */
   leadsBackgroundWork(): boolean;
+  /** Call `observer` after every position commit (one observer; a second replaces it). */
+  observeCommits(observer: CommitObserver): void;
   /** Refuse new positions and commit what is queued, so those reports are still acknowledged. */
   stopWriting(): Promise<void>;
   /** Stop writing, then let go of the database. */

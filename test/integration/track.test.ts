@@ -1,4 +1,3 @@
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrackReply } from "../../protocol/history.ts";
 import type { Position } from "../../protocol/index.ts";
@@ -12,6 +11,7 @@ import {
   type DeviceSocket,
   type TestLocus,
 } from "../support/locus.ts";
+import { storedFixes, storeValue } from "../support/test-db.ts";
 import { maxDeviation, vertexCount } from "../support/track-check.ts";
 
 // One day of a car at 0.5 Hz, three days ago (hours long settled, so the builder takes them),
@@ -46,35 +46,9 @@ async function track(query: string, cookie?: string) {
 }
 
 /** Plausible fixes as stored, read through a separate connection. */
-function stored(from = 0, to = Number.MAX_SAFE_INTEGER) {
-  const db = new Database(server.db, { readonly: true });
-  try {
-    return db
-      .prepare(
-        `SELECT ts, lat, lon, speed, alt, course FROM positions
-         WHERE device = (SELECT id FROM devices WHERE uid = 'car') AND ts BETWEEN ? AND ?
-           AND flag IS NULL ORDER BY ts`,
-      )
-      .all(from, to) as {
-      ts: number;
-      lat: number;
-      lon: number;
-      speed: number;
-      alt: number;
-      course: number;
-    }[];
-  } finally {
-    db.close();
-  }
-}
-
-function dbValue(sql: string): number {
-  const db = new Database(server.db, { readonly: true });
-  try {
-    return db.prepare(sql).pluck().get() as number;
-  } finally {
-    db.close();
-  }
+async function stored(from = 0, to = Number.MAX_SAFE_INTEGER) {
+  const fixes = await storedFixes(server.db, "car");
+  return fixes.filter((f) => f.flag === null && f.ts >= from && f.ts <= to);
 }
 
 beforeAll(async () => {
@@ -96,7 +70,7 @@ describe("GET /api/devices/:id/track", () => {
   it("gives the stored fixes themselves when zoomed in far enough", async () => {
     const from = DAY + 8 * CHUNK_MS;
     const to = from + 600_000;
-    const rows = stored(from, to);
+    const rows = await stored(from, to);
     const lats = rows.map((r) => r.lat);
     const lons = rows.map((r) => r.lon);
     const bbox = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
@@ -114,7 +88,7 @@ describe("GET /api/devices/:id/track", () => {
   it("answers the whole day at low zoom in a few thousand vertices, each fix within tolerance", async () => {
     const { status, body } = await track(`${whole}&zoom=12`);
     expect(status).toBe(200);
-    const rows = stored();
+    const rows = await stored();
     expect(rows.length).toBeGreaterThan(40_000);
     expect(vertexCount(body.segments)).toBeLessThanOrEqual(5000);
     expect(vertexCount(body.segments)).toBeLessThan(rows.length / 10);
@@ -136,7 +110,7 @@ describe("GET /api/devices/:id/track", () => {
   });
 
   it("clips to the view, keeping the fixes just outside so the line enters and leaves it", async () => {
-    const rows = stored(DAY, JUMP_AT);
+    const rows = await stored(DAY, JUMP_AT);
     const midLat = (Math.min(...rows.map((r) => r.lat)) + Math.max(...rows.map((r) => r.lat))) / 2;
     const midLon = (Math.min(...rows.map((r) => r.lon)) + Math.max(...rows.map((r) => r.lon))) / 2;
     const box = {
@@ -150,9 +124,7 @@ describe("GET /api/devices/:id/track", () => {
     );
     const inside = (p: { lat: number; lon: number }) =>
       p.lat >= box.south && p.lat <= box.north && p.lon >= box.west && p.lon <= box.east;
-    const insideTs = stored()
-      .filter(inside)
-      .map((r) => r.ts);
+    const insideTs = (await stored()).filter(inside).map((r) => r.ts);
     expect(insideTs.length).toBeGreaterThan(20);
     // Raw at this zoom: every fix in view, and per segment at most one fix outside at each end.
     expect(body.toleranceM).toBe(0);
@@ -172,7 +144,7 @@ describe("GET /api/devices/:id/track", () => {
 
   it("shows a late backlog in an old hour once the background job has rebuilt it", async () => {
     const hour = DAY + 3 * CHUNK_MS; // the car was parked then
-    const parked = stored(hour, hour + CHUNK_MS).at(0)!;
+    const parked = (await stored(hour, hour + CHUNK_MS)).at(0)!;
     const excursion = Array.from({ length: 120 }, (_, i) => ({
       ts: hour + 1000 + i * 2000,
       lat: parked.lat + 0.02 * Math.sin((Math.PI * i) / 119),
@@ -181,14 +153,16 @@ describe("GET /api/devices/:id/track", () => {
     await send(excursion);
     await server.locus.levels.whenIdle();
     expect(
-      dbValue(
+      await storeValue(
+        server.db,
         "SELECT count(*) FROM track_dirty WHERE chunk < 400000000 AND chunk * 3600000 < " +
           (Date.now() - 3 * CHUNK_MS),
       ),
     ).toBe(0);
     // The coarse levels themselves now hold the excursion's far point.
     expect(
-      dbValue(
+      await storeValue(
+        server.db,
         `SELECT max(lat) FROM track_levels WHERE level = 4 AND ts BETWEEN ${hour} AND ${hour + CHUNK_MS}`,
       ),
     ).toBeGreaterThan(parked.lat + 0.019);

@@ -80,6 +80,13 @@ describe.each(CLUSTER_STORES)("cluster on %s: Redis away and back", (store) => {
     const sent = Date.now();
     expect(await report(truck, during)).toMatchObject({ ok: true, accepted: 1 });
     expect(Date.now() - sent).toBeLessThan(2000);
+    // Said, but not critical: the node takes and stores reports.
+    const health = await fetch(`${b.url}/api/health`);
+    expect(health.status).toBe(200);
+    expect((await health.json()).checks.redis).toEqual({
+      ok: false,
+      reason: "unreachable: live delivery across nodes paused",
+    });
     const snapshotsBefore = onB.snapshots.length;
 
     await redis.start();

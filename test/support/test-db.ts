@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -101,4 +101,47 @@ export async function storedRows(
   deviceId: string,
 ): Promise<{ ts: number; lat: number }[]> {
   return (await storedFixes(db, deviceId)).map(({ ts, lat }) => ({ ts, lat }));
+}
+
+/** The first column of the first row of a query that reads the same in SQLite and PostgreSQL. */
+export async function storeValue(db: string, sql: string): Promise<number> {
+  if (db.startsWith("postgres")) {
+    const client = new pg.Client({ connectionString: db });
+    await client.connect();
+    try {
+      const { rows } = await client.query({ text: sql, rowMode: "array" });
+      return Number(rows[0]![0]);
+    } finally {
+      await client.end();
+    }
+  }
+  const file = new Database(db, { readonly: true });
+  try {
+    return file.prepare(sql).pluck().get() as number;
+  } finally {
+    file.close();
+  }
+}
+
+/** Everything the database holds, as text: to check a secret is stored nowhere in the clear. */
+export async function storeContents(db: string): Promise<string> {
+  if (!db.startsWith("postgres")) {
+    const wal = existsSync(`${db}-wal`) ? readFileSync(`${db}-wal`).toString("latin1") : "";
+    return readFileSync(db).toString("latin1") + wal;
+  }
+  const client = new pg.Client({ connectionString: db });
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'",
+    );
+    let text = "";
+    for (const { name } of tables) {
+      const { rows } = await client.query(`SELECT t::text AS row FROM ${name} t`);
+      text += rows.map((r) => r.row).join("\n");
+    }
+    return text;
+  } finally {
+    await client.end();
+  }
 }

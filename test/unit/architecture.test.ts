@@ -49,11 +49,12 @@ const RULES: Rule[] = [
       "server/transports",
       "server/live",
       "server/cluster",
+      "server/observability",
       "server/app.ts",
       "server/start.ts",
       "web",
     ],
-    why: "a rule is the same whichever transport asked, so services know no transport",
+    why: "a rule is the same whichever transport asked, so services know no transport (nor metrics: they get an observer)",
   },
   {
     folder: "server/history",

@@ -56,7 +56,7 @@ export async function openPostgresStores(
 
   // Why the node cannot commit, from the last write or probe; null when it can.
   let failure: string | null = null;
-  const writer = new PgPositionWriter(pool, partitions);
+  const writer = new PgPositionWriter(pool, partitions, options.now);
   const observed: BatchWriter<PgBatch> = {
     write: (batches) =>
       writer.write(batches).then(
@@ -98,6 +98,9 @@ export async function openPostgresStores(
     tracks: new PgTrackStore(pool),
     health: () => (failure ? { ok: false, reason: failure } : { ok: true }),
     leadsBackgroundWork: () => leadership.leads,
+    observeCommits(observer) {
+      committer.observer = observer;
+    },
     stopWriting: () => (stopping ??= committer.close()),
     close: () =>
       (closing ??= (async () => {

@@ -61,10 +61,16 @@ export class PgTrackStore implements TrackStore {
     );
   }
 
-  /** Written by PostgreSQL, which prints doubles in their shortest exact form. */
+  /**
+   * Written by PostgreSQL, compact like SQLite's (splitJsonAt cuts it at ",[ts,"); doubles print in
+   * their shortest exact form.
+   */
   async rawJson(device: TrackDevice, from: number, to: number): Promise<string> {
     const [row] = await this.all<[string]>(
-      `SELECT coalesce(json_agg(json_build_array(${TRACK_COLUMNS}) ORDER BY ts)::text, '[]')
+      `SELECT '[' || coalesce(string_agg(
+                '[' || ts || ',' || lat || ',' || lon || ',' || coalesce(speed::text, 'null') || ','
+                    || coalesce(alt::text, 'null') || ',' || coalesce(course::text, 'null') || ']',
+                ',' ORDER BY ts), '') || ']'
        FROM positions WHERE ${PLAUSIBLE_IN_RANGE}`,
       [device, from, to],
     );

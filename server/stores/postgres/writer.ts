@@ -19,9 +19,18 @@ export type PgBatch = readonly NewPosition[];
  * moved and resent) take their row locks in the same order and cannot deadlock.
  */
 export class PgPositionWriter implements BatchWriter<PgBatch> {
+  /**
+   * Hours this node has marked, for hours not over yet only: the level builder (on whichever node)
+   * clears a mark only once its hour has ended and settled, so within the hour a mark this node
+   * wrote is still there and need not be written again. Cleared when the hour turns.
+   */
+  private marked = new Set<string>();
+  private markedHour = -1;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly partitions: Partitions,
+    private readonly now: () => number,
   ) {}
 
   async write(batches: readonly PgBatch[]): Promise<Uint8Array> {
@@ -34,8 +43,10 @@ export class PgPositionWriter implements BatchWriter<PgBatch> {
       await client.query("BEGIN");
       const ids = await deviceIds(client, rows, rows[0]!.receivedAt);
       const stored = await insertPositions(client, rows, order, ids);
-      await markHours(client, rows, order, ids, stored);
+      const marks = this.marksOf(rows, order, ids, stored);
+      await insertMarks(client, marks);
       await client.query("COMMIT");
+      this.remember(marks);
       const inserted = new Uint8Array(rows.length);
       for (let i = 0; i < rows.length; i++) inserted[i] = stored[i] ? 1 : 0;
       return inserted;
@@ -48,6 +59,43 @@ export class PgPositionWriter implements BatchWriter<PgBatch> {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * The hours to mark for the stored plausible fixes (and the hour after each: its first vertex's
+   * gap flag depends on the fix before it), in the same transaction, so levels can never be stale
+   * and unmarked; less those this node marked already this hour.
+   */
+  private marksOf(
+    rows: readonly NewPosition[],
+    order: readonly number[],
+    ids: Map<string, number>,
+    stored: readonly boolean[],
+  ): [device: number, chunk: number][] {
+    const hour = chunkOf(this.now());
+    if (hour !== this.markedHour) {
+      this.marked.clear();
+      this.markedHour = hour;
+    }
+    const marks = new Map<string, [number, number]>();
+    for (const index of order) {
+      const row = rows[index]!;
+      if (!stored[index] || row.flag !== null) continue;
+      const device = ids.get(row.deviceId)!;
+      const chunk = chunkOf(row.position.ts);
+      for (const c of [chunk, chunk + 1]) {
+        const key = `${device}:${c}`;
+        if (!this.marked.has(key)) marks.set(key, [device, c]);
+      }
+    }
+    return [...marks.values()];
+  }
+
+  /** After the commit: what can be trusted to stay marked until the hour ends. */
+  private remember(marks: readonly [number, number][]): void {
+    for (const [device, chunk] of marks) {
+      if (chunk >= this.markedHour) this.marked.add(`${device}:${chunk}`);
+    }
+  }
 }
 
 function compareRows(a: NewPosition, b: NewPosition): number {
@@ -55,23 +103,34 @@ function compareRows(a: NewPosition, b: NewPosition): number {
   return a.position.ts - b.position.ts;
 }
 
-/** Ids of every device named, creating those that do not exist. */
+/**
+ * Ids of every device named, creating those that do not exist: a look-up first, an insert only for
+ * what it missed (new devices, or one another node removed meanwhile).
+ */
 async function deviceIds(
   client: pg.PoolClient,
   rows: readonly NewPosition[],
   now: number,
 ): Promise<Map<string, number>> {
   const uids = [...new Set(rows.map((r) => r.deviceId))].sort();
+  const lookUp = async (names: string[]) =>
+    (
+      await client.query<{ id: number; uid: string }>({
+        name: "locus-device-ids",
+        text: "SELECT id, uid FROM devices WHERE uid = ANY($1::text[])",
+        values: [names],
+      })
+    ).rows;
+  const ids = new Map((await lookUp(uids)).map((d) => [d.uid, d.id]));
+  if (ids.size === uids.length) return ids;
+  const missing = uids.filter((uid) => !ids.has(uid));
   await client.query(
     `INSERT INTO devices (uid, created_at) SELECT unnest($1::text[]), $2
      ON CONFLICT (uid) DO NOTHING`,
-    [uids, now],
+    [missing, now],
   );
-  const { rows: found } = await client.query<{ id: number; uid: string }>(
-    "SELECT id, uid FROM devices WHERE uid = ANY($1::text[])",
-    [uids],
-  );
-  return new Map(found.map((d) => [d.uid, d.id]));
+  for (const d of await lookUp(missing)) ids.set(d.uid, d.id);
+  return ids;
 }
 
 /** Insert in (device, ts) order; per row (original index), true when stored now. */
@@ -119,31 +178,13 @@ async function insertPositions(
   return stored;
 }
 
-/**
- * Mark the hours of stored plausible fixes (and the hour after: its first vertex's gap flag depends
- * on the fix before it) in the same transaction, so levels can never be stale and unmarked.
- */
-async function markHours(
-  client: pg.PoolClient,
-  rows: readonly NewPosition[],
-  order: readonly number[],
-  ids: Map<string, number>,
-  stored: readonly boolean[],
-): Promise<void> {
-  const marks = new Map<string, [number, number]>();
-  for (const index of order) {
-    const row = rows[index]!;
-    if (!stored[index] || row.flag !== null) continue;
-    const device = ids.get(row.deviceId)!;
-    const chunk = chunkOf(row.position.ts);
-    for (const c of [chunk, chunk + 1]) marks.set(`${device}:${c}`, [device, c]);
-  }
-  if (marks.size === 0) return;
-  const pairs = [...marks.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+async function insertMarks(client: pg.PoolClient, marks: [number, number][]): Promise<void> {
+  if (marks.length === 0) return;
+  marks.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   await client.query({
     name: "locus-mark-hours",
     text: `INSERT INTO track_dirty (device, chunk) SELECT * FROM unnest($1::bigint[], $2::bigint[])
            ON CONFLICT DO NOTHING`,
-    values: [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    values: [marks.map((p) => p[0]), marks.map((p) => p[1])],
   });
 }

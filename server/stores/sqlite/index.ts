@@ -66,10 +66,15 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
     users: new SqliteUserStore(db, exclusive),
     tracks: new SqliteTrackStore(db, keys, marks, exclusive),
     health() {
-      const failure = writer instanceof WorkerWriter ? writer.failure : null;
+      // A worker that keeps dying is broken for good; a failed commit (the file locked by
+      // another process past busy_timeout, a full disk) holds until a commit succeeds again.
+      const failure = (writer instanceof WorkerWriter ? writer.failure : null) ?? committer.failure;
       return failure ? { ok: false, reason: failure.message } : { ok: true };
     },
     leadsBackgroundWork: () => true,
+    observeCommits(observer) {
+      committer.observer = observer;
+    },
     stopWriting: () => (stopping ??= committer.close()),
     close: () =>
       (closing ??= (async () => {

@@ -43,7 +43,10 @@ export async function importFile(options: {
   try {
     // Transactions of a few thousand rows: a running server sharing the file waits at most one
     // of them (busy_timeout) for its own commits.
-    return await positions.import(deviceId, READERS[format](counted()), { batchSize: 5_000 });
+    return await positions.import(deviceId, READERS[format](counted()), {
+      via: "cli",
+      batchSize: 5_000,
+    });
   } finally {
     stream.destroy();
   }

@@ -3,13 +3,15 @@ import { loadConfig } from "../../config.ts";
 import { silentLogger } from "../../logger.ts";
 import { createServices } from "../../services/index.ts";
 import { LocusError } from "../../services/errors.ts";
-import { isPostgresUrl, openStores } from "../../stores/open.ts";
+import { copyStore, CopyStoreError } from "../../stores/copy-store.ts";
+import { isPostgresUrl, migrateStore, openStores } from "../../stores/open.ts";
 import { backupDatabase, BackupError } from "../../stores/sqlite/backup.ts";
 import { restoreDatabase } from "../../stores/sqlite/restore.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { deviceCommand, groupCommand } from "./devices.ts";
 import { importCommand } from "./import-command.ts";
 import { userCommand } from "./people.ts";
+import { copyStoreCommand, migrateCommand } from "./store-commands.ts";
 import { CliError, USAGE, type Cli } from "./usage.ts";
 
 /**
@@ -23,6 +25,8 @@ try {
     allowPositionals: true,
     options: {
       db: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
       json: { type: "boolean", default: false },
       role: { type: "string", default: "viewer" },
       devices: { type: "string", default: "all" },
@@ -67,6 +71,22 @@ if (noun === "backup" || noun === "restore") {
     if (err instanceof CliError) fail(err.message, err.showUsage);
     if (err instanceof BackupError) fail(err.message, false);
     throw err;
+  }
+  process.exit(0);
+}
+
+// Migrate and copy-store work on whole databases, before (and instead of) opening the stores.
+if (noun === "migrate" || noun === "copy-store") {
+  const storeCli = { db: config.db, from: values.from, to: values.to, json: values.json, print };
+  const tools = { migrate: migrateStore, copy: copyStore, isPostgresUrl };
+  try {
+    if (noun === "migrate") await migrateCommand(storeCli, args, tools);
+    else await copyStoreCommand(storeCli, args, tools);
+  } catch (err) {
+    if (err instanceof CliError) fail(err.message, err.showUsage);
+    if (err instanceof CopyStoreError) fail(err.message, false);
+    // An unreachable or too-new database, or PostgreSQL refusing a statement mid-copy.
+    fail(`${noun}: ${(err as Error).message}`, false);
   }
   process.exit(0);
 }

@@ -70,6 +70,14 @@ export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
   restore FILE         check the backup FILE and put it in place of the database; refuses a
                        database a server has open (stop it first)
       --force                 replace an existing database
+  migrate              apply the pending schema migrations of --db (a file or a postgres://
+                       URL) and print the versions; servers do it at start, this is for
+                       migrating before rolling out new nodes
+  copy-store --to URL [--from FILE]
+                       copy a SQLite installation (default: --db) into PostgreSQL: every
+                       table, ids kept, with progress; run it again to resume a stopped copy;
+                       ends by checking every table's row count. The target must be empty
+                       or an earlier copy of the same installation
 
   --db FILE            database file (default: LOCUS_DB, else ${DEFAULT_CONFIG.db})
   --json               print JSON ({"truck-17": "lct_…"} for add) instead of text

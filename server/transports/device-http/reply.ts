@@ -63,12 +63,13 @@ export async function authenticateApp(
 export async function reportAndReply(
   res: Response,
   positions: PositionService,
+  via: "osmand" | "owntracks",
   deviceId: string,
   fixes: Position[],
   names: FieldNames,
   onStored: (ack: ReportAck & { ok: true }) => void,
 ): Promise<void> {
-  const ack = await positions.report(deviceId, fixes.length === 1 ? fixes[0] : fixes);
+  const ack = await positions.report(deviceId, fixes.length === 1 ? fixes[0] : fixes, via);
   if (!ack.ok) return sendError(res, ack.error);
   if (ack.accepted + ack.duplicates === 0 && ack.rejected.length > 0) {
     const first = ack.rejected[0]!;

@@ -40,7 +40,7 @@ export function osmandHandlers(deps: GatewayDeps & { clock: Clock }): RequestHan
       const { deviceId, positions: fixes } = traccarFromJson(json);
       const token = query.get("token") || basic?.password || undefined;
       const id = await authenticateApp(res, devices, { deviceId, token }, "device_id");
-      await reportAndReply(res, positions, id, fixes, TRACCAR_JSON_FIELDS, () => {
+      await reportAndReply(res, positions, "osmand", id, fixes, TRACCAR_JSON_FIELDS, () => {
         res.status(200).end();
       });
       return;
@@ -51,7 +51,7 @@ export function osmandHandlers(deps: GatewayDeps & { clock: Clock }): RequestHan
     const token = report.token ?? (basic?.password || undefined);
     const credentials = { deviceId: report.deviceId, token };
     const id = await authenticateApp(res, devices, credentials, report.idField);
-    await reportAndReply(res, positions, id, [report.position], OSMAND_FIELDS, () => {
+    await reportAndReply(res, positions, "osmand", id, [report.position], OSMAND_FIELDS, () => {
       res.status(200).end();
     });
   };

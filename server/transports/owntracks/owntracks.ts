@@ -122,7 +122,7 @@ export function owntracksHandlers(deps: GatewayDeps): RequestHandler[] {
     if (fields._type !== "location") return void res.json([]);
 
     const position = locationToPosition(fields);
-    await reportAndReply(res, positions, id, [position], OWNTRACKS_FIELDS, () => {
+    await reportAndReply(res, positions, "owntracks", id, [position], OWNTRACKS_FIELDS, () => {
       res.json([]);
     });
   };

@@ -11,6 +11,7 @@ import {
 import type { Clock } from "../../clock.ts";
 import type { Config } from "../../config.ts";
 import type { LiveHub } from "../../live/hub.ts";
+import type { HealthChecks } from "../../observability/health.ts";
 import type { AccessService } from "../../services/access.ts";
 import type { HistoryService } from "../../services/history.ts";
 import type { PositionStore } from "../../stores/ports.ts";
@@ -23,6 +24,8 @@ export interface ApiDeps {
   history: HistoryService;
   /** For the ingest figures in /api/health. */
   positions: PositionStore;
+  /** The store's and optional parts' checks (the same /metrics reports). */
+  health: HealthChecks;
   config: Readonly<Config>;
   clock: Clock;
   version: string;
@@ -34,6 +37,7 @@ export function apiRouter({
   access,
   history,
   positions,
+  health,
   config,
   clock,
   version,
@@ -41,18 +45,22 @@ export function apiRouter({
   const router = Router();
   const startedAt = clock.now();
 
+  // A load balancer or orchestrator takes a 503 as "send devices elsewhere": a node whose store
+  // cannot commit can only refuse reports.
   router.get("/health", (_req, res) => {
     const devices = hub.list();
+    const { ok, checks } = health.run();
     const reply: HealthReply = {
-      ok: true,
+      ok,
       version,
       protocol: PROTOCOL_VERSION,
       uptimeMs: clock.now() - startedAt,
       devices: devices.length,
       devicesOnline: devices.filter((d) => d.status !== "offline").length,
       ingest: positions.stats(),
+      checks,
     };
-    res.json(reply);
+    res.status(ok ? 200 : 503).json(reply);
   });
 
   router.get("/config", (_req, res) => {

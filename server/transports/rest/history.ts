@@ -83,7 +83,9 @@ export function historyRouter(deps: {
     const declared = Number(req.headers["content-length"]);
     if (declared > maxBytes) throw tooLarge(importMaxMb);
     const reply = await positions
-      .import(deviceId, IMPORT_READERS[format](capped(req, maxBytes, importMaxMb)))
+      .import(deviceId, IMPORT_READERS[format](capped(req, maxBytes, importMaxMb)), {
+        via: "rest",
+      })
       .catch((err: unknown) => {
         if (err instanceof ImportError) throw new LocusError("invalid_file", err.message);
         throw err;

@@ -67,7 +67,7 @@ export function attachDeviceNamespace(
     socket.on("position:report", (payload, ack) => {
       // A device that forgets the callback still gets its positions stored; it just hears nothing.
       const reply: (r: ReportAck) => void = typeof ack === "function" ? ack : () => {};
-      positions.report(deviceId, payload).then(reply, (err: unknown) => {
+      positions.report(deviceId, payload, "socketio").then(reply, (err: unknown) => {
         logger.error({ err, deviceId }, "report handler failed");
         reply({ ok: false, error: { code: "internal", message: "internal error, retry" } });
       });

@@ -70,6 +70,8 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
   const alive = new WeakMap<WebSocket, boolean>();
   /** Which device each device connection reports as, to cut off a device that is removed. */
   const deviceOf = new Map<WebSocket, string>();
+  /** Viewers connected now, for the metrics. */
+  let viewers = 0;
   devices.onChange((change) => {
     if (change.type !== "removed") return;
     for (const [ws, deviceId] of deviceOf) {
@@ -99,7 +101,10 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
     ws.once("close", () => {
       clearTimeout(authTimer);
       deviceOf.delete(ws);
-      if (session?.role === "viewer") session.unsubscribe();
+      if (session?.role === "viewer") {
+        session.unsubscribe();
+        viewers--;
+      }
     });
 
     function refuse(code: WsErrorCode, message: string) {
@@ -126,10 +131,14 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
     }
 
     function becomeViewer(user: User, identify: () => Promise<User | null>): void {
+      // Identifying the user took a database read: the client may have left meanwhile, and its
+      // close handler, which unsubscribes, has then already run.
+      if (ws.readyState !== WebSocket.OPEN) return;
       send(ws, { type: "ready", role: "viewer", user: user.name });
       const snapshot = (u: User) => hub.snapshot(u);
       const viewer = new WsViewer(user, ws, snapshot, clock, viewerLimits, identify);
       session = { role: "viewer", unsubscribe: hub.subscribe(viewer) };
+      viewers++;
     }
 
     async function onFrame(frame: WsClientFrame): Promise<void> {
@@ -157,7 +166,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
       }
       const { deviceId } = session;
       // Not awaited: reports pipeline, each acked by its id when its commit is done.
-      positions.report(deviceId, frame.positions).then(
+      positions.report(deviceId, frame.positions, "ws").then(
         (ack) => send(ws, id === undefined ? { type: "ack", ...ack } : { type: "ack", id, ...ack }),
         (err: unknown) => {
           logger.error({ err, deviceId }, "plain websocket report failed");
@@ -214,6 +223,8 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
   heartbeat.unref();
 
   return {
+    /** Devices and viewers connected now. */
+    counts: () => ({ devices: deviceOf.size, viewers }),
     /** Tell every client the server is going away, then drop whoever has not left after 1 s. */
     async close(): Promise<void> {
       closing = true;
