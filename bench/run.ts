@@ -3,6 +3,7 @@ import { connections } from "./scenarios/connections.ts";
 import { dashboard } from "./scenarios/dashboard.ts";
 import { history } from "./scenarios/history.ts";
 import { ingest } from "./scenarios/ingest.ts";
+import { historyPostgres } from "./scenarios/history-postgres.ts";
 import { ingestPostgres } from "./scenarios/ingest-postgres.ts";
 import { latency } from "./scenarios/latency.ts";
 import { simulator } from "./scenarios/simulator.ts";
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
  */
 const VARIANTS: Record<string, () => Promise<ScenarioResult>> = {
   "ingest --store postgres": ingestPostgres,
+  "history --store postgres": historyPostgres,
 };
 
 const args = process.argv.slice(2).filter((a) => a !== "--");

@@ -4,20 +4,20 @@ import type { ScenarioResult } from "../lib/report.ts";
 import { renderTrack } from "../lib/track-render.ts";
 import { Children, sessionCookie, startLocus, urlOf, waitForQuiet } from "./common.ts";
 
-const DAYS = Number(process.env.BENCH_HISTORY_DAYS ?? 365);
-const REQUESTS = Number(process.env.BENCH_HISTORY_REQUESTS ?? 30);
-const DAY_MS = 86_400_000;
+export const DAYS = Number(process.env.BENCH_HISTORY_DAYS ?? 365);
+export const REQUESTS = Number(process.env.BENCH_HISTORY_REQUESTS ?? 30);
+export const DAY_MS = 86_400_000;
 const VIEW = { width: 1280, height: 800 };
 
-const percentile = (values: number[], p: number) => {
+export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
 };
-const p50p99 = (values: number[]) =>
+export const p50p99 = (values: number[]) =>
   `${percentile(values, 0.5).toFixed(1)} / ${percentile(values, 0.99).toFixed(1)}`;
 
 /** The Web Mercator zoom at which a box fills a 1280×800 view, and the view's box. */
-function fitZoom(box: { south: number; north: number; west: number; east: number }) {
+export function fitZoom(box: { south: number; north: number; west: number; east: number }) {
   const mercY = (lat: number) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
   const dx = (box.east - box.west) / 360;
   const dy = (mercY(box.north) - mercY(box.south)) / (2 * Math.PI);
@@ -35,7 +35,7 @@ function fitZoom(box: { south: number; north: number; west: number; east: number
   };
 }
 
-interface Timed {
+export interface Timed {
   serverMs: number[];
   wallMs: number[];
   vertices: number;
@@ -45,7 +45,11 @@ interface Timed {
   timing: string;
 }
 
-async function measure(url: string, cookie: string | undefined, path: string): Promise<Timed> {
+export async function measure(
+  url: string,
+  cookie: string | undefined,
+  path: string,
+): Promise<Timed> {
   const out: Timed = {
     serverMs: [],
     wallMs: [],
@@ -97,9 +101,8 @@ function baseline(file: string, device: number, from: number, to: number, runs: 
   }
 }
 
-export async function history(): Promise<ScenarioResult> {
-  console.log(`  database: one car, ${DAYS} days at 1 Hz (cached after the first run)…`);
-  const made = await historyDb(DAYS);
+/** The year, day and week asked of a generated history database, and what it holds. */
+export function queriesOf(made: { file: string; start: number }) {
   const db = new Database(made.file, { readonly: true });
   const device = db
     .prepare("SELECT id FROM devices WHERE uid = ?")
@@ -128,6 +131,15 @@ export async function history(): Promise<ScenarioResult> {
     day: `/api/devices/${YEAR_DEVICE}/track?from=${dayFrom}&to=${dayFrom + DAY_MS - 1}&tolerance=0`,
     week: `/api/devices/${YEAR_DEVICE}/track?from=${weekFrom}&to=${weekTo}&zoom=12`,
   };
+
+  return { device, rows, totalRows, from, to, dayFrom, weekFrom, weekTo, whole, paths };
+}
+
+export async function history(): Promise<ScenarioResult> {
+  console.log(`  database: one car, ${DAYS} days at 1 Hz (cached after the first run)…`);
+  const made = await historyDb(DAYS);
+  const { device, rows, totalRows, from, to, dayFrom, weekFrom, weekTo, whole, paths } =
+    queriesOf(made);
 
   const children = new Children();
   try {

@@ -95,6 +95,8 @@ export async function copyStore(options: CopyOptions): Promise<CopyResult> {
     await restartIdentities(source, pool, tables);
     source.exec("COMMIT");
     await verifyCounts(pool, counts);
+    // Fresh planner statistics: right after a bulk load they would otherwise wait for autovacuum.
+    await pool.query("ANALYZE");
     return { from, to: redact(to), resumed, copied, tables: counts };
   } finally {
     source.close();
