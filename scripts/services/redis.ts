@@ -16,6 +16,10 @@ export interface LocalRedis {
   halt(): Promise<void>;
   /** Start it again on the same port, empty. */
   start(): Promise<void>;
+  /** Stop it answering while its connections stay open (SIGSTOP): a host gone silent. */
+  freeze(): void;
+  /** Let it answer again (SIGCONT). */
+  thaw(): void;
   /** Kill it and remove its folder. Synchronous, so it also runs from an exit handler. */
   stop(): void;
 }
@@ -80,6 +84,9 @@ export async function startRedis(): Promise<LocalRedis> {
     });
     await waitForPong(port, started);
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (child?.pid && child.exitCode === null) process.kill(child.pid, name);
+  };
   const halt = async () => {
     const running = child;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
@@ -100,6 +107,8 @@ export async function startRedis(): Promise<LocalRedis> {
     port,
     halt,
     start,
+    freeze: () => signal("SIGSTOP"),
+    thaw: () => signal("SIGCONT"),
     stop() {
       kill();
       process.removeListener("exit", kill);

@@ -6,6 +6,13 @@ import type { Logger } from "../logger.ts";
 
 /** How long the first connection may take before the start is given up. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * A Redis that stops answering without closing the connection (its host gone, a partition) is
+ * only noticed by asking: every so often a PING, and a link that leaves it unanswered is dropped
+ * and reconnected, which pauses live delivery like any outage (and stops the batches queueing).
+ */
+const PROBE_EVERY_MS = 2_000;
+const PROBE_TIMEOUT_MS = 3_000;
 
 /**
  * The link to the cluster's Redis: the client socket.io's Redis Streams adapter publishes with
@@ -88,6 +95,25 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
   client.on("close", () => setUp(false));
   client.on("ready", () => setUp(true));
 
+  let probing = false;
+  const probe = setInterval(() => {
+    if (probing || client.status !== "ready") return;
+    probing = true;
+    const silent = setTimeout(() => {
+      lastError = new Error(`no answer to PING within ${PROBE_TIMEOUT_MS} ms`);
+      client.disconnect(true);
+    }, PROBE_TIMEOUT_MS);
+    // A PING caught in a reconnect is sent again after it: the next probe waits for its answer.
+    void client
+      .ping()
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(silent);
+        probing = false;
+      });
+  }, PROBE_EVERY_MS);
+  probe.unref();
+
   const adapter = createAdapter(client);
   logger.info({ redis: shown }, "cluster: joined through Redis");
   const link: RedisLink = {
@@ -102,6 +128,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
     onStatus: (listener) => void listeners.push(listener),
     async close() {
       closing = true;
+      clearInterval(probe);
       listeners.length = 0;
       await client.quit().catch(() => client.disconnect());
     },

@@ -118,6 +118,44 @@ describe.each(CLUSTER_STORES)("cluster on %s: Redis away and back", (store) => {
     expect(onB.deliveredTimes("truck-1")).toContain(delivered);
   });
 
+  it("notices a Redis that stops answering without closing, keeps acking, and recovers", async () => {
+    const [a, b] = await twoNodes(store);
+    const onB = track(new Dashboard(b.url, b.adminCookie));
+    const truck = track(await connectDevice(a.url, "truck-1"));
+    expect(await report(truck, makePosition({ lat: 51.1 }))).toMatchObject({ ok: true });
+    await waitFor(() => onB.latest("truck-1"), { what: "the first fix on B" });
+
+    const redisHealth = async (node: TestLocus) =>
+      ((await (await fetch(`${node.url}/api/health`)).json()) as any).checks.redis.ok as boolean;
+    redis.freeze();
+    try {
+      const during = makePosition({ lat: 51.1001 });
+      const sent = Date.now();
+      expect(await report(truck, during)).toMatchObject({ ok: true, accepted: 1 });
+      expect(Date.now() - sent).toBeLessThan(2000);
+      // Found out by its unanswered PING, on both nodes.
+      for (const node of [a, b]) {
+        const deadline = Date.now() + 10_000;
+        while ((await redisHealth(node)) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(await redisHealth(node)).toBe(false);
+      }
+      const snapshotsBefore = onB.snapshots.length;
+      redis.thaw();
+      await waitFor(
+        () =>
+          onB.snapshots
+            .slice(snapshotsBefore)
+            .some((s) => s.devices.some((d) => d.position?.ts === during.ts)),
+        { timeoutMs: 15_000, what: "a resync snapshot on B once Redis answers again" },
+      );
+      expect(await redisHealth(b)).toBe(true);
+    } finally {
+      redis.thaw();
+    }
+  });
+
   it("ends feeds on B of a user removed on A while Redis was away, once it is back", async () => {
     const [a, b] = await twoNodes(store);
     const added = await a.fetch("/api/admin/users", {
