@@ -4,6 +4,8 @@ import type { Server } from "socket.io";
 import { DEVICE_NAMESPACE, LIVE_NAMESPACE } from "../protocol/index.ts";
 import { WS_PATH } from "../protocol/ws.ts";
 import type { Clock } from "./clock.ts";
+import { attachClusterBus } from "./cluster/bus.ts";
+import type { RedisLink } from "./cluster/redis.ts";
 import type { Config } from "./config.ts";
 import { LiveHub, type LiveNamespace } from "./live/hub.ts";
 import type { Logger } from "./logger.ts";
@@ -27,7 +29,11 @@ import { requireAdmin, requireUser, sessionRouter } from "./transports/rest/sess
 import { trackRouter } from "./transports/rest/track.ts";
 import { attachDashboardAuth } from "./transports/socketio/dashboards.ts";
 import { attachDeviceNamespace, type DeviceNamespace } from "./transports/socketio/devices.ts";
-import { allowedOrigins, createSocketServer } from "./transports/socketio/server.ts";
+import {
+  allowedOrigins,
+  createSocketServer,
+  RECOVERY_WINDOW_MS,
+} from "./transports/socketio/server.ts";
 import { attachPlainWebSocket } from "./transports/ws/endpoint.ts";
 
 export interface AppDeps {
@@ -41,6 +47,8 @@ export interface AppDeps {
   logger: Logger;
   version: string;
   distDir?: string;
+  /** The cluster's Redis (`--redis-url`), or none for a node alone. */
+  redis?: RedisLink | null;
   /** `/metrics`; its connection gauges are read from the transports attached here. */
   metrics: LocusMetrics;
   /** What /api/health reports. */
@@ -71,14 +79,20 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   httpServer.on("request", http);
 
   const connections = new ConnectionLimit(config.maxConnectionsPerIp);
-  const io = createSocketServer(httpServer, config, connections);
+  const redis = deps.redis ?? undefined;
+  const io = createSocketServer(httpServer, config, connections, redis);
   const liveNamespace = io.of(LIVE_NAMESPACE) as LiveNamespace;
   attachDashboardAuth(liveNamespace, access, logger);
-  const hub = new LiveHub(liveNamespace, access, config, clock, logger);
+  const recoveryWindowMs = redis ? RECOVERY_WINDOW_MS : 0;
+  const hub = new LiveHub(liveNamespace, access, { ...config, recoveryWindowMs }, clock, logger);
   hub.seed(deps.latest, devices.all(), clock.now());
   positions.onStored(hub.onStored);
   devices.onChange(hub.onDeviceChange);
   people.onFeedsEnd((name, why) => hub.endFeeds(name, why));
+  // Other nodes' fixes, device and access changes reach these services and this hub.
+  const bus = redis
+    ? attachClusterBus({ io, hub, services, positionStore: deps.positionStore, redis, logger })
+    : null;
 
   attachDeviceNamespace(io.of(DEVICE_NAMESPACE) as DeviceNamespace, { positions, devices, logger });
   // Phone apps and plain WebSocket clients: other doors into the same services and live hub.
@@ -154,6 +168,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     async close() {
       // Let the acks of the last commit reach their sockets before the sockets go.
       await new Promise((resolve) => setImmediate(resolve));
+      bus?.close();
       hub.close();
       await plainWs.close();
       await io.close();

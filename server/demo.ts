@@ -1,6 +1,11 @@
 import { deviceIdFor, startFleet } from "../simulator/fleet.ts";
 import { helpText } from "./config.ts";
-import { closeOnSignals, configFromCommandLine, exitWithHelpIfAsked } from "./lifecycle.ts";
+import {
+  closeOnSignals,
+  configFromCommandLine,
+  exitOnConfigError,
+  exitWithHelpIfAsked,
+} from "./lifecycle.ts";
 import { createLogger } from "./logger.ts";
 import { VITE_CONFIG } from "./paths.ts";
 import { startLocus } from "./start.ts";
@@ -35,7 +40,7 @@ if (!Number.isInteger(vehicles) || vehicles < 0) {
 
 const config = { ...configFromCommandLine(argv), buildIfStale: !dev };
 const logger = createLogger(config.logLevel);
-const running = await startLocus(config, { logger });
+const running = await startLocus(config, { logger }).catch(exitOnConfigError);
 const fleetUrl = `http://127.0.0.1:${running.port}`;
 // The demo provisions its simulated devices itself, so the two-command start works while device
 // tokens stay enforced. Tokens are re-issued every run; none is ever written anywhere.

@@ -27,6 +27,16 @@ export function configFromCommandLine(argv = process.argv.slice(2)): Readonly<Co
   }
 }
 
+/**
+ * For a start that failed on a setting only known to be wrong once tried (an unreachable
+ * `--redis-url`): say so in one line and exit 2, as for a bad value. Anything else is rethrown.
+ */
+export function exitOnConfigError(err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`locus: ${err.message}`);
+  process.exit(2);
+}
+
 /** On SIGINT/SIGTERM: finish committing, ack, disconnect, exit. A second signal exits at once. */
 export function closeOnSignals(running: RunningLocus, logger: Logger, also?: () => Promise<void>) {
   let stopping = false;

@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApp, type LocusApp } from "./app.ts";
 import { ensureDashboardBuilt } from "./build-dashboard.ts";
+import { connectRedis } from "./cluster/redis.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { LevelBuilder } from "./history/level-builder.ts";
@@ -47,10 +48,13 @@ export async function startLocus(
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   if (config.buildIfStale) await ensureDashboardBuilt(logger);
+  // Before anything opens: an unreachable Redis stops the start with a message naming the setting.
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
 
   const stores = await openStores(config, { logger, worker: true, now: () => clock.now() });
   const health = new HealthChecks();
   health.register("store", () => stores.health(), { critical: true });
+  if (redis) health.register("redis", () => redis.health());
   const metrics = new LocusMetrics(health);
   stores.observeCommits(metrics.commits);
   const latest = await stores.positions.latest();
@@ -76,6 +80,7 @@ export async function startLocus(
     logger,
     version: VERSION,
     distDir: options.distDir,
+    redis,
     metrics,
     health,
   });
@@ -94,6 +99,7 @@ export async function startLocus(
   } catch (err) {
     levels.stop();
     await app.close();
+    await redis?.close();
     await stores.close();
     throw err;
   }
@@ -117,6 +123,7 @@ export async function startLocus(
         // Commit and acknowledge what is queued before the sockets that wait for it go.
         await stores.stopWriting();
         await app.close();
+        await redis?.close();
         await osmandClosed;
         await stores.close();
       })()),

@@ -118,6 +118,11 @@ export const configSchema = z.object({
   maxConnectionsPerIp: z.int().min(0).default(10_000).register(settingDocs, {
     description: "socket.io and plain WebSocket connections from one address (0: no limit)",
   }),
+  redisUrl: z.string().default("").register(settingDocs, {
+    description:
+      "join the other nodes on the same database through this Redis (`redis://host:6379`): live feeds and access changes reach every node; see Cluster",
+    shownDefault: "none (one node)",
+  }),
   osmandPort: z.int().min(-1).default(-1).register(settingDocs, {
     description:
       "a second port taking the OsmAnd protocol at any path (phone apps default to `5055`; `0` picks a free one)",

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Namespace } from "socket.io";
 import type {
   LiveBatch,
@@ -8,22 +9,31 @@ import type {
 } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
-import type { AccessService, User } from "../services/access.ts";
+import { accessChange, type AccessService, type User } from "../services/access.ts";
 import type { DeviceChange } from "../services/devices.ts";
 import type { FeedEnd } from "../services/people.ts";
 import { LiveFleet, type FleetChanges } from "./fleet.ts";
+import { RecoveryRules } from "./recovery.ts";
 import type { StatusRules } from "./status.ts";
 
 export type LiveNamespace = Namespace<
   LiveClientToServer,
   LiveServerToClient,
   Record<string, never>,
-  { user: User }
+  {
+    user: User;
+    /** When this node last checked the user (server time): what a recovery is judged by. */
+    since?: number;
+  }
 >;
 type LiveSocket = Parameters<Parameters<LiveNamespace["on"]>[1]>[0];
 
-/** Dashboards whose user sees every device share one broadcast in this room. */
-const ALL_DEVICES_ROOM = "all-devices";
+/**
+ * Dashboards whose user sees every device share one broadcast in this room. Each node has its
+ * own: with the cluster adapter a broadcast reaches the room on every node, and every node sends
+ * its own dashboards the whole fleet already (the bus brings it the other nodes' fixes).
+ */
+const ALL_DEVICES_ROOM_PREFIX = "all-devices:";
 
 /**
  * A viewer that is not a socket.io dashboard (a plain WebSocket, say). It gets the same snapshot
@@ -35,6 +45,8 @@ export interface LiveSink {
   batch(batch: LiveBatch): void;
   /** The user's access was withdrawn or changed: close the connection, saying which. */
   end(why: FeedEnd): void;
+  /** Who the connection's credentials identify now, when it can be asked again. */
+  identify?(): Promise<User | null>;
 }
 
 /** How often devices are checked for going silent or still; status changes ride the next tick. */
@@ -61,25 +73,47 @@ export class LiveHub {
   /** Dashboards limited to some devices: each gets its own filtered batch. */
   private readonly limited = new Set<LiveSocket>();
   private readonly sinks = new Set<LiveSink>();
+  private readonly allDevicesRoom = ALL_DEVICES_ROOM_PREFIX + randomBytes(6).toString("hex");
+  /** False while the cluster's Redis is away: socket.io dashboards, fed through it, wait. */
+  private relayUp = true;
+  private readonly recovery: RecoveryRules;
 
   constructor(
     private readonly nsp: LiveNamespace,
-    private readonly access: Pick<AccessService, "canSee" | "canSeeIn">,
-    private readonly options: StatusRules & { tickMs: number },
+    private readonly access: Pick<AccessService, "canSee" | "canSeeIn" | "identify">,
+    private readonly options: StatusRules & {
+      tickMs: number;
+      /** How long a disconnected dashboard may come back and be replayed what it missed (0: off). */
+      recoveryWindowMs?: number;
+    },
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
     this.fleet = new LiveFleet(options);
     this.lastTickAt = this.lastSweepAt = clock.now();
+    this.recovery = new RecoveryRules(options.recoveryWindowMs ?? 0, clock);
+    this.recovery.guard(nsp);
     nsp.on("connection", (socket) => {
       const { user } = socket.data;
-      if (user.grant.all) void socket.join(ALL_DEVICES_ROOM);
+      this.recovery.connected(socket.id, socket.data);
+      // A recovered session comes back in the rooms it had, perhaps on another node.
+      for (const room of [...socket.rooms]) {
+        if (room.startsWith(ALL_DEVICES_ROOM_PREFIX)) void socket.leave(room);
+      }
+      if (user.grant.all) void socket.join(this.allDevicesRoom);
       else this.limited.add(socket);
-      socket.on("disconnect", () => this.limited.delete(socket));
+      socket.on("disconnect", (reason) => {
+        this.limited.delete(socket);
+        this.recovery.left(socket.id, user, reason);
+      });
       // Every connect, reconnects included, starts from a full snapshot: deltas alone cannot
-      // repair what a dashboard missed while it was away.
-      socket.emit("fleet:snapshot", this.snapshot(user));
-      logger.debug({ id: socket.id, user: user.name }, "dashboard connected");
+      // repair what a dashboard missed while it was away. Unless the cluster adapter recovered
+      // the connection: then it has just been sent every batch it missed.
+      if (!socket.recovered) socket.emit("fleet:snapshot", this.snapshot(user));
+      logger.debug(
+        { id: socket.id, user: user.name, recovered: socket.recovered },
+        "dashboard connected",
+      );
     });
     this.schedule();
   }
@@ -117,6 +151,7 @@ export class LiveHub {
       const changed = (user: User) =>
         this.access.canSeeIn(user, deviceId, change.before.groups) !==
         this.access.canSeeIn(user, deviceId, groups);
+      this.recovery.limitedViewsChanged();
       for (const socket of this.limited) if (changed(socket.data.user)) socket.disconnect(true);
       for (const sink of this.sinks) if (changed(sink.user)) sink.end("access_changed");
     }
@@ -136,10 +171,60 @@ export class LiveHub {
    * page; otherwise its fresh snapshot follows the new grants.
    */
   endFeeds(userName: string, why: FeedEnd): void {
+    this.recovery.feedsEnded(userName);
     for (const socket of this.nsp.sockets.values()) {
       if (socket.data.user.name === userName) socket.disconnect(true);
     }
     for (const sink of this.sinks) if (sink.user.name === userName) sink.end(why);
+  }
+
+  /**
+   * The cluster's Redis went away (false) or came back (true). Meanwhile socket.io dashboards get
+   * nothing (their batches would pile up in the Redis client's queue); plain WebSocket viewers do
+   * not depend on Redis and go on. Once back, everyone starts over from a fresh snapshot.
+   */
+  setRelay(up: boolean): void {
+    this.relayUp = up;
+    if (up) this.resync();
+  }
+
+  /** A fresh snapshot to every dashboard and viewer: what they missed, deltas cannot repair. */
+  resync(): void {
+    for (const socket of this.nsp.sockets.values()) {
+      socket.emit("fleet:snapshot", this.snapshot(socket.data.user));
+    }
+    for (const sink of this.sinks) sink.snapshot(this.snapshot(sink.user));
+  }
+
+  /**
+   * Ask every open feed's credentials again who they identify, and end the feeds whose access was
+   * withdrawn or changed: for when this node may have missed another node's word of it (the
+   * cluster's Redis was away).
+   */
+  async recheckFeeds(): Promise<void> {
+    const recheck = async (
+      user: User,
+      identify: () => Promise<User | null>,
+      end: (why: FeedEnd) => void,
+    ) => {
+      const why = accessChange(user, await identify());
+      if (why) end(why);
+    };
+    const checks: Promise<void>[] = [];
+    for (const socket of this.nsp.sockets.values()) {
+      const { headers, auth } = socket.handshake;
+      const identify = () => this.access.identify(headers, auth?.token);
+      checks.push(recheck(socket.data.user, identify, () => socket.disconnect(true)));
+    }
+    for (const sink of this.sinks) {
+      const identify = sink.identify?.bind(sink);
+      if (identify) checks.push(recheck(sink.user, identify, (why) => sink.end(why)));
+    }
+    for (const result of await Promise.allSettled(checks)) {
+      if (result.status === "rejected") {
+        this.logger.error({ err: result.reason }, "checking a live feed's access failed");
+      }
+    }
   }
 
   snapshot(user: User): LiveSnapshot {
@@ -166,14 +251,21 @@ export class LiveHub {
     }
     if (!this.fleet.changed) return;
     const changes = this.fleet.take();
-    if (this.nsp.sockets.size === 0 && this.sinks.size === 0) return;
+    const watched = this.nsp.sockets.size > 0 || this.sinks.size > 0;
+    if (!watched && !this.recovery.pending(now)) return;
     const batch: LiveBatch = { serverTime: now, devices: changes.updates };
     if (changes.removed.length > 0) batch.removed = changes.removed.map((r) => r.id);
-    // Serialised once for every all-devices dashboard; limited ones get their own slice.
-    this.nsp.to(ALL_DEVICES_ROOM).emit("fleet:updated", batch);
-    for (const socket of this.limited) {
-      const slice = this.sliceFor(socket.data.user, batch, changes);
-      if (slice) socket.emit("fleet:updated", slice);
+    if (this.relayUp) {
+      // Serialised once for every all-devices dashboard; limited ones get their own slice.
+      this.nsp.to(this.allDevicesRoom).emit("fleet:updated", batch);
+      for (const socket of this.limited) {
+        const slice = this.sliceFor(socket.data.user, batch, changes);
+        if (slice) socket.emit("fleet:updated", slice);
+      }
+      for (const [id, user] of this.recovery.awayLimited(now)) {
+        const slice = this.sliceFor(user, batch, changes);
+        if (slice) this.nsp.to(id).emit("fleet:updated", slice);
+      }
     }
     for (const sink of this.sinks) {
       const slice = sink.user.grant.all ? batch : this.sliceFor(sink.user, batch, changes);

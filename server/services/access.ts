@@ -7,6 +7,7 @@ import type { Clock } from "../clock.ts";
 import type { UserRecord, UserStore } from "../stores/ports.ts";
 import type { DeviceService } from "./devices.ts";
 import { forbidden, LocusError, notFound } from "./errors.ts";
+import type { FeedEnd } from "./people.ts";
 import { hash, newSecret } from "./secrets.ts";
 
 export const SESSION_COOKIE = "locus_session";
@@ -36,6 +37,23 @@ export function toUser({ id, name, role, grant }: UserRecord): User {
       groups: new Set(grant.groups),
     },
   };
+}
+
+/**
+ * How a user's access changed between when a feed started and now (`now` null: their credentials
+ * no longer identify anyone), or null when it did not: the answer PeopleService gives when it makes
+ * the change itself, for a node that has to find out by asking again.
+ */
+export function accessChange(before: User, now: User | null): FeedEnd | null {
+  if (!now) return "signed_out";
+  const same = (a: ReadonlySet<string>, b: ReadonlySet<string>) =>
+    a.size === b.size && [...a].every((x) => b.has(x));
+  const unchanged =
+    before.role === now.role &&
+    before.grant.all === now.grant.all &&
+    same(before.grant.devices, now.grant.devices) &&
+    same(before.grant.groups, now.grant.groups);
+  return unchanged ? null : "access_changed";
 }
 
 /**

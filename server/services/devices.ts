@@ -10,6 +10,7 @@ import {
 import type { Clock } from "../clock.ts";
 import type { DeviceRecord, DeviceStore } from "../stores/ports.ts";
 import { badRequest, conflict, LocusError, notFound, parseRequest } from "./errors.ts";
+import type { Origin } from "./origin.ts";
 import { hash, newSecret } from "./secrets.ts";
 
 /** What happened to a device, for the live hub and the transports holding its connections. */
@@ -57,7 +58,7 @@ export function parseDeviceId(
  */
 export class DeviceService {
   private readonly directory = new Map<string, DeviceRecord>();
-  private readonly listeners = new Set<(change: DeviceChange) => void>();
+  private readonly listeners = new Set<(change: DeviceChange, origin: Origin) => void>();
   /** Devices being removed: a report that raced the removal must not bring them back. */
   private readonly removing = new Set<string>();
 
@@ -72,7 +73,7 @@ export class DeviceService {
     for (const d of await this.store.list()) this.directory.set(d.deviceId, d);
   }
 
-  onChange(listener: (change: DeviceChange) => void): () => void {
+  onChange(listener: (change: DeviceChange, origin: Origin) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -244,6 +245,47 @@ export class DeviceService {
     }
   }
 
+  /**
+   * A device changed on another node of the cluster: the directory learns what the store now
+   * holds (the message names only the device), and this node's listeners hear of it. A removal is
+   * taken as said: the other node announces it before its delete is committed.
+   */
+  async adoptPeerChange(type: DeviceChange["type"], deviceId: string): Promise<void> {
+    if (type === "removed") {
+      this.directory.delete(deviceId);
+      return this.emit({ type: "removed", deviceId }, "peer");
+    }
+    const device = await this.store.get(deviceId);
+    const before = this.directory.get(deviceId);
+    if (!device) {
+      if (this.directory.delete(deviceId)) this.emit({ type: "removed", deviceId }, "peer");
+      return;
+    }
+    this.directory.set(deviceId, device);
+    this.emit(before ? { type: "updated", device, before } : { type: "added", device }, "peer");
+  }
+
+  /**
+   * Bring the whole directory in line with the store, telling listeners what changed: after this
+   * node missed the other nodes' announcements (the cluster's Redis was away).
+   */
+  async resync(): Promise<void> {
+    const stored = new Map((await this.store.list()).map((d) => [d.deviceId, d]));
+    for (const deviceId of [...this.directory.keys()]) {
+      if (stored.has(deviceId)) continue;
+      this.directory.delete(deviceId);
+      this.emit({ type: "removed", deviceId }, "peer");
+    }
+    for (const device of stored.values()) {
+      const before = this.directory.get(device.deviceId);
+      this.directory.set(device.deviceId, device);
+      if (!before) this.emit({ type: "added", device }, "peer");
+      else if (before.name !== device.name || before.groups.join() !== device.groups.join()) {
+        this.emit({ type: "updated", device, before }, "peer");
+      }
+    }
+  }
+
   private async mustFind(deviceId: string): Promise<DeviceRecord> {
     const device = await this.find(deviceId);
     if (!device) throw notFound(`no device "${deviceId}"`);
@@ -265,7 +307,7 @@ export class DeviceService {
     if (!before) this.emit({ type: "added", device });
   }
 
-  private emit(change: DeviceChange): void {
-    for (const listener of this.listeners) listener(change);
+  private emit(change: DeviceChange, origin: Origin = "here"): void {
+    for (const listener of this.listeners) listener(change, origin);
   }
 }

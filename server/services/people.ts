@@ -14,6 +14,7 @@ import type { Logger } from "../logger.ts";
 import type { GrantRecord, UserRecord, UserStore } from "../stores/ports.ts";
 import type { DeviceService } from "./devices.ts";
 import { badRequest, conflict, notFound, parseRequest } from "./errors.ts";
+import type { Origin } from "./origin.ts";
 import { generatePassword, hash, newSecret } from "./secrets.ts";
 
 export const FIRST_ADMIN = "admin";
@@ -50,7 +51,7 @@ function grantOf(role: Role, devices: DeviceGrant, groups: readonly string[] = [
  * open feeds at once (`onFeedsEnd`); HTTP requests follow it from the next one.
  */
 export class PeopleService {
-  private readonly listeners = new Set<(userName: string, why: FeedEnd) => void>();
+  private readonly listeners = new Set<(userName: string, why: FeedEnd, origin: Origin) => void>();
 
   constructor(
     private readonly users: UserStore,
@@ -58,9 +59,14 @@ export class PeopleService {
     private readonly clock: Clock,
   ) {}
 
-  onFeedsEnd(listener: (userName: string, why: FeedEnd) => void): () => void {
+  onFeedsEnd(listener: (userName: string, why: FeedEnd, origin: Origin) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Another node of the cluster decided that a user's feeds end: they end on this node too. */
+  adoptPeerFeedsEnd(userName: string, why: FeedEnd): void {
+    for (const listener of this.listeners) listener(userName, why, "peer");
   }
 
   /**
@@ -175,6 +181,6 @@ export class PeopleService {
   }
 
   private endFeeds(userName: string, why: FeedEnd): void {
-    for (const listener of this.listeners) listener(userName, why);
+    for (const listener of this.listeners) listener(userName, why, "here");
   }
 }

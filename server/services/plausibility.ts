@@ -49,6 +49,17 @@ export class PlausibilityCheck {
     return null;
   }
 
+  /**
+   * A plausible fix judged elsewhere (another node of the cluster committed it): the next fix here
+   * is judged against it when it is the newest.
+   */
+  remember(deviceId: string, p: Position): void {
+    const anchor = this.anchors.get(deviceId);
+    if (!anchor || p.ts >= anchor.ts) {
+      this.anchors.set(deviceId, { ts: p.ts, lat: p.lat, lon: p.lon, jumps: 0 });
+    }
+  }
+
   private impliedSpeed(a: Anchor, p: Position): number {
     const seconds = Math.abs(p.ts - a.ts) / 1000;
     const metres = distanceM(a.lat, a.lon, p.lat, p.lon);

@@ -13,6 +13,7 @@ import type { Logger } from "../logger.ts";
 import { StoreClosedError, type NewPosition, type PositionStore } from "../stores/ports.ts";
 import type { DeviceService } from "./devices.ts";
 import { LocusError } from "./errors.ts";
+import type { Origin } from "./origin.ts";
 import { PlausibilityCheck, type PlausibilityRules } from "./plausibility.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 
@@ -21,11 +22,13 @@ import type { RateLimiter } from "./rate-limit.ts";
  * `plausible` holds the newly stored fixes fit for live views (empty when a report held only
  * duplicates or implausible fixes: the device is still alive). `receivedAt` is when a live report
  * arrived, or null for fixes from a file, which say nothing about the device being online now.
+ * `origin` is "peer" for fixes another node of the cluster committed (see `adoptPeerFixes`).
  */
 export type StoredListener = (
   deviceId: string,
   plausible: Position[],
   receivedAt: number | null,
+  origin: Origin,
 ) => void;
 
 /** The doors a fix comes through (`rest`, `cli`: file imports): a label on the ingest metrics. */
@@ -230,6 +233,19 @@ export class PositionService {
     return reply;
   }
 
+  /**
+   * Fixes another node of the cluster committed and announced: this node's live state takes them
+   * as if reported here. Live ones continue the device's plausibility chain, so a device that
+   * moves to this node is judged against its true last fix; fixes from a file do not, as here.
+   * Nothing is stored: the other node did that.
+   */
+  adoptPeerFixes(deviceId: string, plausible: Position[], receivedAt: number | null): void {
+    if (receivedAt !== null) {
+      for (const p of plausible) this.deps.plausibility.remember(deviceId, p);
+    }
+    for (const listener of this.listeners) listener(deviceId, plausible, receivedAt, "peer");
+  }
+
   private aheadOfClock(position: Position, receivedAt: number): string | null {
     const { maxFutureMs } = this.deps.rules;
     return position.ts > receivedAt + maxFutureMs
@@ -258,7 +274,7 @@ export class PositionService {
       accepted++;
       if (rows[i]!.flag === null) plausible.push(rows[i]!.position);
     }
-    for (const listener of this.listeners) listener(deviceId, plausible, receivedAt);
+    for (const listener of this.listeners) listener(deviceId, plausible, receivedAt, "here");
     return accepted;
   }
 }

@@ -48,6 +48,7 @@ const RULES: Rule[] = [
     forbidden: [
       "server/transports",
       "server/live",
+      "server/cluster",
       "server/observability",
       "server/app.ts",
       "server/start.ts",
@@ -62,8 +63,18 @@ const RULES: Rule[] = [
   },
   {
     folder: "server/live",
-    forbidden: ["server/transports", "server/stores/sqlite", "web"],
+    forbidden: ["server/transports", "server/cluster", "server/stores/sqlite", "web"],
     why: "the live hub fans out what services decided, over whatever socket a transport gave it",
+  },
+  {
+    folder: "server/cluster",
+    forbidden: ["server/transports", "server/stores/sqlite", "server/stores/postgres", "web"],
+    why: "the cluster bus carries what services decided between nodes; it decides nothing itself",
+  },
+  {
+    folder: "scripts",
+    forbidden: ["server", "web"],
+    why: "scripts start Locus as an operator would, as processes, not by importing its insides",
   },
   {
     folder: "server/transports",

@@ -112,6 +112,7 @@ describe("setting names", () => {
       "--open-registration LOCUS_OPEN_REGISTRATION",
       "--cors-origins LOCUS_CORS_ORIGINS",
       "--max-connections-per-ip LOCUS_MAX_CONNECTIONS_PER_IP",
+      "--redis-url LOCUS_REDIS_URL",
       "--osmand-port LOCUS_OSMAND_PORT",
       "--stop-minutes LOCUS_STOP_MINUTES",
       "--stop-radius-m LOCUS_STOP_RADIUS_M",

@@ -130,12 +130,13 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
       send(ws, { type: "ready", role: "device", deviceId: id });
     }
 
-    function becomeViewer(user: User): void {
+    function becomeViewer(user: User, identify: () => Promise<User | null>): void {
       // Identifying the user took a database read: the client may have left meanwhile, and its
       // close handler, which unsubscribes, has then already run.
       if (ws.readyState !== WebSocket.OPEN) return;
       send(ws, { type: "ready", role: "viewer", user: user.name });
-      const viewer = new WsViewer(user, ws, (u) => hub.snapshot(u), clock, viewerLimits);
+      const snapshot = (u: User) => hub.snapshot(u);
+      const viewer = new WsViewer(user, ws, snapshot, clock, viewerLimits, identify);
       session = { role: "viewer", unsubscribe: hub.subscribe(viewer) };
       viewers++;
     }
@@ -150,8 +151,9 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
           });
         }
         if (frame.deviceId !== undefined) return becomeDevice(frame.deviceId, frame.token);
-        const user = await access.identify({}, frame.token);
-        return user ? becomeViewer(user) : refuse("unauthorized", "unknown API token");
+        const identify = () => access.identify({}, frame.token);
+        const user = await identify();
+        return user ? becomeViewer(user, identify) : refuse("unauthorized", "unknown API token");
       }
       const id = frame.id;
       const reply = (r: Omit<Extract<WsServerFrame, { type: "error" }>, "type" | "id">) =>
@@ -199,8 +201,9 @@ export function attachPlainWebSocket(httpServer: HttpServer, deps: PlainWsDeps) 
       const query = new URL(req.url ?? "/", "http://locus").searchParams;
       const queryToken = query.get("token") ?? undefined;
       if (query.has("deviceId")) return becomeDevice(query.get("deviceId"), queryToken);
-      const user = await access.identify(req.headers, queryToken);
-      if (user) return becomeViewer(user);
+      const identify = () => access.identify(req.headers, queryToken);
+      const user = await identify();
+      if (user) return becomeViewer(user, identify);
       if (queryToken !== undefined || req.headers.authorization) {
         refuse("unauthorized", "unknown API token");
       }

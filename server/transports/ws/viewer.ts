@@ -46,6 +46,8 @@ export class WsViewer implements LiveSink {
     private readonly currentSnapshot: (user: User) => LiveSnapshot,
     private readonly clock: Clock,
     private readonly limits: ViewerLimits = DEFAULT_VIEWER_LIMITS,
+    /** Asks the viewer's credentials again who they identify (see LiveHub.recheckFeeds). */
+    readonly identify?: () => Promise<User | null>,
   ) {
     socket.once("close", () => this.stopWaiting());
   }

@@ -17,7 +17,9 @@ function isUnauthorized(err: Error & { data?: { code?: string } }): boolean {
 
 /**
  * The only owner of the live socket. Every connect, reconnects included, starts with a
- * `fleet:snapshot` that replaces the fleet; `fleet:updated` batches are deltas on top of it.
+ * `fleet:snapshot` that replaces the fleet; `fleet:updated` batches are deltas on top of it. A
+ * reconnect the server recovered (clusters) gets the missed batches instead; a snapshot may also
+ * come at any time (a cluster node resynchronising), and simply replaces the fleet again.
  * The handshake carries the session cookie (same origin); when the server refuses it, the socket
  * stops and `onUnauthorized` runs. Returns a function that closes the socket.
  */
@@ -50,7 +52,12 @@ export function startLive(fleet: Fleet, onUnauthorized: () => void): () => void 
   const retrying = (): ConnectionState => (hadSnapshot ? "reconnecting" : "connecting");
 
   socket.on("connect", () => {
-    if (connection.state === "offline") connection.state = retrying();
+    // A cluster (Redis adapter) may recover the connection: the batches missed while away are
+    // replayed instead of a snapshot, so the map is live at once.
+    if (socket.recovered && hadSnapshot) {
+      failures = 0;
+      connection.state = "live";
+    } else if (connection.state === "offline") connection.state = retrying();
   });
 
   socket.on("disconnect", (reason) => {
