@@ -5,6 +5,7 @@ import { history } from "./scenarios/history.ts";
 import { ingest } from "./scenarios/ingest.ts";
 import { historyPostgres } from "./scenarios/history-postgres.ts";
 import { ingestPostgres } from "./scenarios/ingest-postgres.ts";
+import { latencyCluster } from "./scenarios/latency-cluster.ts";
 import { latency } from "./scenarios/latency.ts";
 import { simulator } from "./scenarios/simulator.ts";
 
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
 const VARIANTS: Record<string, () => Promise<ScenarioResult>> = {
   "ingest --store postgres": ingestPostgres,
   "history --store postgres": historyPostgres,
+  "latency --nodes 2": latencyCluster,
 };
 
 const args = process.argv.slice(2).filter((a) => a !== "--");

@@ -1,5 +1,5 @@
 import { copyStore } from "../../server/stores/copy-store.ts";
-import { startPostgres } from "../../test/support/postgres.ts";
+import { startPostgres } from "../../scripts/services/postgres.ts";
 import { historyDb } from "../lib/history-db.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { Children, sessionCookie, startLocus, urlOf, waitForQuiet } from "./common.ts";

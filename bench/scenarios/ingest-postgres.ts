@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startPostgres } from "../../test/support/postgres.ts";
+import { startPostgres } from "../../scripts/services/postgres.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { Children, sessionCookie, startLocus, urlOf } from "./common.ts";
 import {
