@@ -44,7 +44,7 @@ describe("PostgreSQL schema", () => {
     const old = Date.UTC(2019, 1, 28, 23, 59);
     await other.ensureFor([old, old + 1]);
     const { rows } = await pool.query(
-      "SELECT relname FROM pg_class WHERE relname LIKE 'positions_2019%' ORDER BY relname",
+      "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'positions_2019%' ORDER BY relname",
     );
     expect(rows.map((r) => r.relname)).toEqual(["positions_2019_02"]);
     expect(monthOf(Date.UTC(2019, 2, 1))).toMatchObject({ name: "positions_2019_03" });

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { inject } from "vitest";
 
 /**
- * One suite, two stores: when LOCUS_TEST_POSTGRES names a PostgreSQL server (the `postgres` test
- * project starts one, see test/support/postgres-global.ts), every test server gets a fresh
- * database of its own there; otherwise a SQLite file in a fresh temp folder.
+ * One suite, two stores: in the `postgres` test project, which starts a PostgreSQL server (see
+ * test/support/postgres-global.ts), every test server gets a fresh database of its own there;
+ * elsewhere a SQLite file in a fresh temp folder.
  */
-export const TEST_POSTGRES = process.env.LOCUS_TEST_POSTGRES;
-export const onPostgres = TEST_POSTGRES !== undefined;
+const testPostgres = (): string | undefined => inject("testPostgres");
 
 export interface TestDatabase {
   /** What `--db` takes: the SQLite file or the database URL. */
@@ -21,12 +21,16 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  if (TEST_POSTGRES) {
+  const server = testPostgres();
+  if (server) {
     const name = `locus_test_${randomBytes(6).toString("hex")}`;
-    await adminQuery(`CREATE DATABASE ${name}`);
-    const url = new URL(TEST_POSTGRES);
+    await adminQuery(server, `CREATE DATABASE ${name}`);
+    const url = new URL(server);
     url.pathname = `/${name}`;
-    return { db: url.toString(), drop: () => adminQuery(`DROP DATABASE ${name} WITH (FORCE)`) };
+    return {
+      db: url.toString(),
+      drop: () => adminQuery(server, `DROP DATABASE ${name} WITH (FORCE)`),
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), "locus-test-"));
   return {
@@ -35,8 +39,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES });
+async function adminQuery(server: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     await client.query(text);
