@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { GroupCommitter } from "../group-commit.ts";
 import type { DeviceRecord, DeviceStore, GroupRecord } from "../ports.ts";
+import { Coalescer } from "./coalesce.ts";
 import { inTransaction } from "./database.ts";
 import type { PgBatch } from "./writer.ts";
 
@@ -32,16 +33,32 @@ function toRecord(row: DeviceRow): DeviceRecord {
 
 /** Devices and groups in PostgreSQL. */
 export class PgDeviceStore implements DeviceStore {
+  /** Look-ups and creations asked for together go as one query each (see Coalescer). */
+  private readonly lookUps = new Coalescer<DeviceRecord>(async (uids) => {
+    const { rows } = await this.pool.query<DeviceRow>(
+      `${DEVICE_SELECT} WHERE d.uid = ANY($1::text[])`,
+      [uids],
+    );
+    return new Map(rows.map((row) => [row.uid, toRecord(row)]));
+  });
+  private readonly creations = new Coalescer<true>(async (uids) => {
+    await this.pool.query(
+      `INSERT INTO devices (uid, created_at) SELECT unnest($1::text[]), $2
+       ON CONFLICT (uid) DO NOTHING`,
+      [uids.sort(), this.creationTime],
+    );
+    return new Map();
+  });
+
+  private creationTime = 0;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly committer: GroupCommitter<PgBatch>,
   ) {}
 
   async get(deviceId: string): Promise<DeviceRecord | null> {
-    const { rows } = await this.pool.query<DeviceRow>(`${DEVICE_SELECT} WHERE d.uid = $1`, [
-      deviceId,
-    ]);
-    return rows[0] ? toRecord(rows[0]) : null;
+    return (await this.lookUps.load(deviceId)) ?? null;
   }
 
   async list(): Promise<DeviceRecord[]> {
@@ -50,10 +67,9 @@ export class PgDeviceStore implements DeviceStore {
   }
 
   async ensure(deviceId: string, now: number): Promise<void> {
-    await this.pool.query(
-      "INSERT INTO devices (uid, created_at) VALUES ($1, $2) ON CONFLICT (uid) DO NOTHING",
-      [deviceId, now],
-    );
+    // Devices created together share the time of the last request among them.
+    this.creationTime = now;
+    await this.creations.load(deviceId);
   }
 
   async update(
