@@ -14,6 +14,7 @@ import { REPO_ROOT } from "./paths.ts";
 import { createServices, gapRuleFrom, type Services } from "./services/index.ts";
 import { openStores } from "./stores/open.ts";
 import type { Stores } from "./stores/ports.ts";
+import { RECOVERY_WINDOW_MS } from "./transports/socketio/server.ts";
 
 export interface RunningLocus {
   url: string;
@@ -49,7 +50,9 @@ export async function startLocus(
   const clock = options.clock ?? systemClock;
   if (config.buildIfStale) await ensureDashboardBuilt(logger);
   // Before anything opens: an unreachable Redis stops the start with a message naming the setting.
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : null;
+  const redis = config.redisUrl
+    ? await connectRedis(config.redisUrl, logger, RECOVERY_WINDOW_MS)
+    : null;
 
   const stores = await openStores(config, { logger, worker: true, now: () => clock.now() });
   const health = new HealthChecks();

@@ -15,6 +15,15 @@ const PROBE_EVERY_MS = 2_000;
 const PROBE_TIMEOUT_MS = 3_000;
 
 /**
+ * The adapter's stream keeps every broadcast (each node's live batches, the bus's messages) up to
+ * 10,000 entries, whatever their age: at 5,000 devices a tick batch is ~80 KB, so Redis would
+ * grow to ~800 MB for batches no one can ask for once the recovery window is over. Every node
+ * trims by age (stream ids start with Redis's own clock, so node clocks do not matter).
+ */
+const STREAM = "socket.io";
+const TRIM_EVERY_MS = 10_000;
+
+/**
  * The link to the cluster's Redis: the client socket.io's Redis Streams adapter publishes with
  * (the adapter duplicates it for reading the stream and for PUB/SUB), and whether Redis is
  * reachable right now.
@@ -52,7 +61,12 @@ export function redactUrl(url: string): string {
  * failure, and a rejected one would end the process. The bus publishes nothing while Redis is
  * away, and the live hub holds socket.io batches back, so that queue stays small.
  */
-export async function connectRedis(url: string, logger: Logger): Promise<RedisLink> {
+export async function connectRedis(
+  url: string,
+  logger: Logger,
+  /** How long the stream must keep what it carried: the dashboards' recovery window. */
+  keepMs: number,
+): Promise<RedisLink> {
   const shown = redactUrl(url);
   const client = new Redis(url, {
     lazyConnect: true,
@@ -114,7 +128,22 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
   }, PROBE_EVERY_MS);
   probe.unref();
 
-  const adapter = createAdapter(client);
+  const trim = setInterval(
+    () => {
+      if (client.status !== "ready") return;
+      void client
+        .time()
+        .then(([seconds]) =>
+          client.xtrim(STREAM, "MINID", "~", `${Number(seconds) * 1000 - keepMs}-0`),
+        )
+        .catch((err: unknown) => logger.debug({ err }, "cluster: trimming the stream failed"));
+    },
+    Math.min(TRIM_EVERY_MS, keepMs),
+  );
+  trim.unref();
+
+  // Every payload is plain JSON: the adapter need not search each batch for binary parts.
+  const adapter = createAdapter(client, { streamName: STREAM, onlyPlaintext: true });
   logger.info({ redis: shown }, "cluster: joined through Redis");
   const link: RedisLink = {
     adapter: adapter as NonNullable<ServerOptions["adapter"]>,
@@ -129,6 +158,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisLi
     async close() {
       closing = true;
       clearInterval(probe);
+      clearInterval(trim);
       listeners.length = 0;
       await client.quit().catch(() => client.disconnect());
     },

@@ -9,6 +9,8 @@ import { io } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WS_CLOSE } from "../../protocol/ws.ts";
 import { CLUSTER_NAMESPACE, EVENTS } from "../../server/cluster/messages.ts";
+import { connectRedis } from "../../server/cluster/redis.ts";
+import { silentLogger } from "../../server/logger.ts";
 import { CLUSTER_STORES, startCluster, type TestCluster } from "../support/cluster.ts";
 import {
   connectDevice,
@@ -63,6 +65,26 @@ describe("starting a node", () => {
     );
     expect(failure).not.toContain("hunter2");
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe("the adapter's stream", () => {
+  it("keeps only the recovery window's worth of entries, not the adapter's 10,000 batches", async () => {
+    const link = await connectRedis(redis.url, silentLogger, 300);
+    const probe = new Redis(redis.url);
+    try {
+      for (let i = 0; i < 250; i++) await probe.xadd("socket.io", "*", "payload", "x".repeat(100));
+      expect(await probe.xlen("socket.io")).toBeGreaterThanOrEqual(250);
+      // Entries older than the window go (whole stream nodes at a time: "~" trimming).
+      await waitFor(async () => (await probe.xlen("socket.io")) < 100, {
+        what: "the stream trimmed by age",
+      });
+      await probe.xadd("socket.io", "*", "payload", "fresh");
+      expect(await probe.xlen("socket.io")).toBeGreaterThan(0);
+    } finally {
+      probe.disconnect();
+      await link.close();
+    }
   });
 });
 
