@@ -1,14 +1,13 @@
 import { timingSafeEqual } from "node:crypto";
 import {
-  deviceIdSchema,
   deviceRequestSchemas,
-  describeIssue,
   type AdminDevice,
   type AdminGroup,
   type UpdateDeviceRequest,
 } from "../../protocol/index.ts";
 import type { Clock } from "../clock.ts";
 import type { DeviceRecord, DeviceStore } from "../stores/ports.ts";
+import { parseDeviceId, toAdminDevice } from "./device-shapes.ts";
 import { badRequest, conflict, LocusError, notFound, parseRequest } from "./errors.ts";
 import type { Origin } from "./origin.ts";
 import { hash, newSecret } from "./secrets.ts";
@@ -23,28 +22,6 @@ export type DeviceChange =
 export interface DeviceCredentials {
   deviceId?: unknown;
   token?: unknown;
-}
-
-export function toAdminDevice(d: DeviceRecord): AdminDevice {
-  return {
-    deviceId: d.deviceId,
-    name: d.name,
-    createdAt: d.createdAt,
-    hasToken: d.tokenHash !== null,
-    idOnly: d.idOnly,
-    groups: d.groups,
-  };
-}
-
-/** A device id from a path or a form, or an error naming the field and the rule. */
-export function parseDeviceId(
-  raw: unknown,
-  field = "deviceId",
-  code: "bad_request" | "invalid_device_id" = "bad_request",
-): string {
-  const parsed = deviceIdSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  throw new LocusError(code, describeIssue(parsed.error.issues[0]).message, { field });
 }
 
 /**

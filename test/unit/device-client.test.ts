@@ -1,106 +1,19 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Server, type Socket as ServerSocket } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
-import type {
-  DeviceClientToServer,
-  DeviceServerToClient,
-  Position,
-  ReportAck,
-} from "../../protocol/index.ts";
+import type { DeviceClientError } from "../../simulator/device-client.ts";
 import {
-  createDeviceClient,
-  type DeviceClient,
-  type DeviceClientError,
-  type DeviceClientOptions,
-} from "../../simulator/device-client.ts";
-import { startFleet } from "../../simulator/fleet.ts";
+  client,
+  closeAll,
+  position,
+  range,
+  sleep,
+  startServer,
+  tsOf,
+  type Report,
+} from "../support/device-server.ts";
 
-/** The device client and the fleet runner against a real socket.io server made in the test. */
+/** The simulator's device client against a real socket.io server made in the test. */
 
-const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
-
-// ---- device client against a real socket.io server ------------------------------------------
-
-interface Report {
-  socket: ServerSocket<DeviceClientToServer, DeviceServerToClient>;
-  positions: Position[];
-  /** 1-based count of reports this server has received. */
-  n: number;
-  /** Store the positions like Locus does ((device, ts) unique) and build the ok ack. */
-  store: () => ReportAck;
-  ack: (result: ReportAck) => void;
-}
-
-interface TestServer {
-  url: string;
-  io: Server<DeviceClientToServer, DeviceServerToClient>;
-  /** Stored timestamps per device, in the order they were first stored. */
-  stored: Map<string, number[]>;
-  close: () => Promise<void>;
-}
-
-const servers: TestServer[] = [];
-const clients: DeviceClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function startServer(
-  handle: (report: Report) => void = (r) => r.ack(r.store()),
-): Promise<TestServer> {
-  const http = createServer();
-  const io = new Server<DeviceClientToServer, DeviceServerToClient>(http);
-  const stored = new Map<string, number[]>();
-  let n = 0;
-  io.of("/device").on("connection", (socket) => {
-    const deviceId = String(socket.handshake.auth.deviceId);
-    socket.on("position:report", (payload, ack) => {
-      const positions = Array.isArray(payload) ? payload : [payload];
-      const store = (): ReportAck => {
-        const list = stored.get(deviceId) ?? [];
-        stored.set(deviceId, list);
-        let duplicates = 0;
-        for (const p of positions) {
-          if (list.includes(p.ts)) duplicates++;
-          else list.push(p.ts);
-        }
-        return { ok: true, accepted: positions.length - duplicates, duplicates, rejected: [] };
-      };
-      handle({ socket, positions, n: ++n, store, ack });
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const { port } = http.address() as AddressInfo;
-  const server: TestServer = {
-    url: `http://127.0.0.1:${port}`,
-    io,
-    stored,
-    close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
-  };
-  servers.push(server);
-  return server;
-}
-
-function client(url: string, options: Partial<DeviceClientOptions> = {}): DeviceClient {
-  const c = createDeviceClient({
-    url,
-    deviceId: "dev-1",
-    ackTimeoutMs: 2_000,
-    ...options,
-    // Fast reconnects keep the tests quick.
-    ioOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50, ...options.ioOptions },
-  });
-  clients.push(c);
-  return c;
-}
-
-const position = (i: number): Position => ({ ts: T0 + i * 1000, lat: 52.5, lon: 13.4 });
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
-const tsOf = (is: number[]) => is.map((i) => position(i).ts);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+afterEach(closeAll);
 
 describe("device client", () => {
   it("delivers every position once, in order, in batches of at most maxBatch", async () => {
@@ -243,29 +156,17 @@ describe("device client", () => {
     expect(await c.flush(5_000)).toBe(true);
     const port = new URL(first.url).port;
     await first.close();
-    servers.splice(servers.indexOf(first), 1);
     for (const i of range(1, 20)) c.push(position(i));
     await sleep(50);
     expect(c.stats.connected).toBe(false);
 
-    const http = createServer();
-    const io = new Server<DeviceClientToServer, DeviceServerToClient>(http);
     const received: number[] = [];
-    io.of("/device").on("connection", (socket) => {
-      socket.on("position:report", (payload, ack) => {
-        const positions = Array.isArray(payload) ? payload : [payload];
-        received.push(...positions.map((p) => p.ts));
-        ack({ ok: true, accepted: positions.length, duplicates: 0, rejected: [] });
-      });
-    });
-    await new Promise<void>((resolve) => http.listen(Number(port), "127.0.0.1", resolve));
-    try {
-      expect(await c.flush(5_000)).toBe(true);
-      expect(received).toEqual(tsOf(range(1, 20)));
-    } finally {
-      c.close();
-      await new Promise<void>((resolve) => void io.close(() => resolve()));
-    }
+    await startServer((r) => {
+      received.push(...r.positions.map((p) => p.ts));
+      r.ack({ ok: true, accepted: r.positions.length, duplicates: 0, rejected: [] });
+    }, Number(port));
+    expect(await c.flush(5_000)).toBe(true);
+    expect(received).toEqual(tsOf(range(1, 20)));
   });
 
   it("close() disconnects, and a pending flush resolves false", async () => {
@@ -281,71 +182,5 @@ describe("device client", () => {
     expect(c.stats).toMatchObject({ connected: false, buffered: 1 });
     expect(() => c.push(position(1))).toThrow(/closed/);
     open();
-  });
-});
-
-describe("fleet", () => {
-  it("reports every vehicle on a staggered schedule under ids sim-0001…, and flushes on stop", async () => {
-    const server = await startServer();
-    const fleet = startFleet({
-      url: server.url,
-      vehicles: 8,
-      intervalMs: 200,
-      seed: 3,
-      durationMs: 1_000,
-      logger: { info: () => {}, warn: () => {}, error: () => {} },
-    });
-    expect(fleet.deviceIds).toEqual(range(1, 9).map((i) => `sim-000${i}`));
-    const summary = await fleet.done;
-
-    expect(summary).toMatchObject({
-      vehicles: 8,
-      pushed: 40,
-      acked: 40,
-      accepted: 40,
-      dropped: 0,
-      unacked: 0,
-      flushed: true,
-    });
-    expect([...server.stored.keys()].sort()).toEqual(fleet.deviceIds);
-    const firsts: number[] = [];
-    for (const [id, ts] of server.stored) {
-      expect(ts).toHaveLength(5);
-      // On schedule: exactly one interval apart, whatever the timer's jitter.
-      expect(ts.slice(1).map((t, k) => t - ts[k]!)).toEqual([200, 200, 200, 200]);
-      firsts.push(ts[0]!);
-      // The last fix reported is the vehicle's true position plus a few metres of noise.
-      const vehicle = fleet.vehicles[fleet.deviceIds.indexOf(id)]!;
-      expect(vehicle.time).toBe(ts[4]);
-    }
-    // Staggered: every vehicle reports at its own offset within the interval.
-    firsts.sort((a, b) => a - b);
-    expect(new Set(firsts).size).toBe(8);
-    expect(firsts[7]! - firsts[0]!).toBeLessThan(200);
-    expect(await fleet.stop()).toEqual(summary);
-  });
-
-  it("counts connected vehicles and rates in stats()", async () => {
-    const server = await startServer();
-    const fleet = startFleet({
-      url: server.url,
-      vehicles: 5,
-      intervalMs: 100,
-      logger: { info: () => {}, warn: () => {}, error: () => {} },
-    });
-    try {
-      await sleep(200);
-      fleet.stats();
-      await sleep(600);
-      const stats = fleet.stats();
-      expect(stats.vehicles).toBe(5);
-      expect(stats.connected).toBe(5);
-      expect(stats.sentPerSec).toBeGreaterThan(20);
-      expect(stats.ackedPerSec).toBeGreaterThan(20);
-      expect(stats.errors).toBe(0);
-    } finally {
-      const summary = await fleet.stop();
-      expect(summary.acked).toBe(summary.pushed);
-    }
   });
 });

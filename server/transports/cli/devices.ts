@@ -1,4 +1,4 @@
-import { toAdminDevice, parseDeviceId } from "../../services/devices.ts";
+import { parseDeviceId, toAdminDevice } from "../../services/device-shapes.ts";
 import { CliError, list, type Cli } from "./usage.ts";
 
 /** `device add|allow-id-only|rename|groups|remove|list …` */

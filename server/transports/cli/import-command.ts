@@ -1,5 +1,5 @@
 import { ImportError } from "../../../formats/read-point.ts";
-import { parseDeviceId } from "../../services/devices.ts";
+import { parseDeviceId } from "../../services/device-shapes.ts";
 import { importFile, importFormat, progressPrinter } from "./import-file.ts";
 import { CliError, type Cli } from "./usage.ts";
 

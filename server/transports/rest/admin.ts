@@ -7,7 +7,8 @@ import type {
   AdminUsersReply,
   RemoveDeviceReply,
 } from "../../../protocol/index.ts";
-import { toAdminDevice, type DeviceService } from "../../services/devices.ts";
+import { toAdminDevice } from "../../services/device-shapes.ts";
+import type { DeviceService } from "../../services/devices.ts";
 import type { PeopleService } from "../../services/people.ts";
 import { currentUser } from "./session.ts";
 
