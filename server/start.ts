@@ -33,6 +33,9 @@ export interface RunningLocus {
   close(): Promise<void>;
 }
 
+/** How long a shutdown waits for clients to close their links before it cuts them. */
+const SHUTDOWN_GRACE_MS = 3_000;
+
 const VERSION = (
   JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, "utf8")) as { version: string }
 ).version;
@@ -125,9 +128,17 @@ export async function startLocus(
         levels.stop();
         // Commit and acknowledge what is queued before the sockets that wait for it go.
         await stores.stopWriting();
+        // A peer that never answers the close (a half-open link, a balancer holding an idle
+        // upstream) must not hold the shutdown: after a grace, cut whatever is still open.
+        const cut = setTimeout(() => {
+          logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, "connections still open at shutdown: cut");
+          httpServer.closeAllConnections();
+          osmandServer?.closeAllConnections();
+        }, SHUTDOWN_GRACE_MS).unref();
         await app.close();
         await redis?.close();
         await osmandClosed;
+        clearTimeout(cut);
         await stores.close();
       })()),
   };

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   connectDevice,
@@ -58,5 +59,22 @@ describe("server lifecycle", () => {
     );
     expect(Date.now() - started).toBeLessThan(5000);
     for (const id of ["a", "b", "c"]) expect(await storedRows(server.db, id)).toHaveLength(1);
+  });
+
+  it("does not let a peer that never speaks hold the shutdown", async () => {
+    // A balancer's idle upstream, or a half-open link: connected, silent, never closing.
+    const server: TestLocus = await startTestLocus();
+    cleanup.push(() => server.dispose());
+    const silent = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise((resolve) => silent.once("connect", resolve));
+    const cut = new Promise((resolve) => silent.once("close", resolve));
+
+    const started = Date.now();
+    await server.stop();
+
+    await cut;
+    // The grace is 3 s; without the cut, Node's HTTP server would wait on it for minutes.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
   });
 });

@@ -33,6 +33,23 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the process has exited, also when it already had. */
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once("exit", resolve));
+/** A step that hangs fails with its own name instead of the whole test's timeout. */
+async function within<T>(what: string, ms: number, step: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([step, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const between = (min: number, max: number) => min + Math.random() * (max - min);
 
 describe("chaos on three nodes", () => {
@@ -66,24 +83,28 @@ describe("chaos on three nodes", () => {
     const events: string[] = [];
     const at = async (from: number, to: number) =>
       sleep(Math.max(0, started + between(from, to) - Date.now()));
-    const mark = (what: string) =>
+    const mark = (what: string) => {
       events.push(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.error(`cluster chaos: ${events.at(-1)}`); // live, so a stuck run shows where
+    };
     const killNode = async (i: number) => {
       const node = nodes[i]!;
       node.kill("SIGKILL");
-      await new Promise((resolve) => node.once("exit", resolve));
+      await within(`node ${i} exit`, 5_000, exited(node));
       mark(`node ${i} SIGKILLed`);
       await sleep(between(500, 1500));
-      nodes[i] = await start(i);
+      nodes[i] = await within(`node ${i} restart`, 30_000, start(i));
+      mark(`node ${i} back`);
     };
 
     await at(3_000, 6_000);
     await killNode(0);
     await at(9_000, 11_000);
-    await redis.halt();
+    await within("Redis kill", 5_000, redis.halt());
     mark("Redis killed");
     await sleep(1000);
-    await redis.start();
+    await within("Redis start", 10_000, redis.start());
+    mark("Redis back");
     await at(14_000, 17_000);
     await killNode(1);
     await at(20_000, 22_000);
@@ -93,9 +114,10 @@ describe("chaos on three nodes", () => {
     postgres.start();
     await sleep(Math.max(0, started + RUN_MS - Date.now()));
     clearInterval(drops);
-    const summary = await fleet.stop();
+    const summary = await within("fleet flush", 100_000, fleet.stop());
+    mark("fleet stopped");
     for (const node of nodes) node?.kill("SIGTERM");
-    await Promise.all(nodes.map((n) => n && new Promise((r) => n.once("exit", r))));
+    await within("nodes' shutdown", 15_000, Promise.all(nodes.map((n) => n && exited(n))));
     nodes.length = 0;
 
     const client = new pg.Client({ connectionString: postgres.url });
@@ -118,7 +140,7 @@ describe("chaos on three nodes", () => {
         `  max wait push→ack    ${summary.maxWaitMs} ms`,
       ].join("\n"),
     );
-    expect(events).toHaveLength(4);
+    expect(events.filter((e) => /SIGKILLed|Redis killed|PostgreSQL stopped/.test(e))).toHaveLength(4);
     expect(summary.flushed).toBe(true);
     expect(summary.dropped).toBe(0);
     expect(summary.rejected).toBe(0);

@@ -39,8 +39,13 @@ export async function spawnServer(options: {
     ],
     { stdio: ["ignore", "ignore", stderr], env: { ...process.env, ...env }, cwd },
   );
-  for (let i = 0; i < 400; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+  let exitCode: number | null | undefined;
+  child.once("exit", (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
+  for (let i = 0; i < 400 && exitCode === undefined; i++) {
+    // A server that accepts but never answers must not hold the caller forever.
+    const up = await fetch(`http://127.0.0.1:${port}/api/health`, {
+      signal: AbortSignal.timeout(2000),
+    }).then(
       (r) => r.ok,
       () => false,
     );
@@ -48,5 +53,9 @@ export async function spawnServer(options: {
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill("SIGKILL");
-  throw new Error("server did not come up");
+  throw new Error(
+    exitCode === undefined
+      ? `server on port ${port} did not come up`
+      : `server on port ${port} exited (${exitCode}) before it came up`,
+  );
 }

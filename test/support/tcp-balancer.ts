@@ -24,6 +24,8 @@ export async function startTcpBalancer(ports: readonly number[]): Promise<TcpBal
       const port = ports[next++ % ports.length]!;
       const upstream = connect(port, "127.0.0.1");
       upstream.once("connect", () => {
+        // The client may have gone while this side was connecting: no upstream left behind.
+        if (client.destroyed) return upstream.destroy();
         open.add(upstream);
         upstream.on("close", () => {
           open.delete(upstream);
