@@ -140,7 +140,9 @@ describe("chaos on three nodes", () => {
         `  max wait push→ack    ${summary.maxWaitMs} ms`,
       ].join("\n"),
     );
-    expect(events.filter((e) => /SIGKILLed|Redis killed|PostgreSQL stopped/.test(e))).toHaveLength(4);
+    expect(events.filter((e) => /SIGKILLed|Redis killed|PostgreSQL stopped/.test(e))).toHaveLength(
+      4,
+    );
     expect(summary.flushed).toBe(true);
     expect(summary.dropped).toBe(0);
     expect(summary.rejected).toBe(0);
