@@ -23,6 +23,8 @@ const STORAGE_FACING = [
   "rule-book",
   "fuzz",
   "security",
+  "geofence-store",
+  "geofence-events",
 ];
 
 // Vite's root is web/ (vite.config.ts); tests live at the repo root, so Vitest gets its own config.

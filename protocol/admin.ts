@@ -36,6 +36,7 @@ const label = (max: number, extra: string) =>
 
 export const deviceNameSchema = label(64, "");
 export const groupNameSchema = label(64, "");
+export const geofenceNameSchema = label(64, "");
 
 // ---- devices and groups ------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 import type { ErrorBody, ErrorCode } from "./errors.ts";
+import type { FleetEvent } from "./geofence.ts";
 import type { DeviceStatus, Position } from "./position.ts";
 
 /**
@@ -98,6 +99,8 @@ export interface LiveBatch {
 export interface LiveServerToClient {
   "fleet:snapshot": (snapshot: LiveSnapshot) => void;
   "fleet:updated": (batch: LiveBatch) => void;
+  /** Something happened to a device the dashboard may see (a fence crossed, an overspeed). */
+  "fleet:event": (event: FleetEvent) => void;
 }
 
 export type LiveClientToServer = Record<string, never>;

@@ -24,6 +24,7 @@ import { corsHeaders, securityHeaders } from "./transports/http/security.ts";
 import { dashboardRouter } from "./transports/http/static.ts";
 import { adminRouter } from "./transports/rest/admin.ts";
 import { apiRouter } from "./transports/rest/api.ts";
+import { geofencesRouter } from "./transports/rest/geofences.ts";
 import { historyRouter } from "./transports/rest/history.ts";
 import { requireAdmin, requireUser, sessionRouter } from "./transports/rest/session.ts";
 import { trackRouter } from "./transports/rest/track.ts";
@@ -89,6 +90,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   positions.onStored(hub.onStored);
   devices.onChange(hub.onDeviceChange);
   people.onFeedsEnd((name, why) => hub.endFeeds(name, why));
+  services.events.onEvent((event) => hub.pushEvent(event));
   // Other nodes' fixes, device and access changes reach these services and this hub.
   const bus = redis
     ? attachClusterBus({ io, hub, services, positionStore: deps.positionStore, redis, logger })
@@ -152,6 +154,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     }),
     requireUser(access),
     historyRouter({ access, history, positions, importMaxMb: config.importMaxMb }),
+    geofencesRouter({ geofences: services.geofences, events: services.events }),
     apiNotFound,
   );
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));

@@ -33,6 +33,9 @@ export interface RunningLocus {
   close(): Promise<void>;
 }
 
+/** How often fences are checked for changes another process made. */
+const FENCE_REFRESH_MS = 5_000;
+
 /** How long a shutdown waits for clients to close their links before it cuts them. */
 const SHUTDOWN_GRACE_MS = 3_000;
 
@@ -71,6 +74,14 @@ export async function startLocus(
     ingest: metrics.ingest,
   });
   await services.people.ensureFirstAdmin(config.adminPassword, logger);
+  // Fixes committed before a crash but not yet through the event rules.
+  await services.events.catchUp(latest);
+  // Fences changed by the CLI (or on a node whose message was lost) reach the event rules.
+  const fenceRefresh = setInterval(() => {
+    services.geofences
+      .refresh()
+      .catch((err: unknown) => logger.warn({ err }, "reading geofences again failed"));
+  }, FENCE_REFRESH_MS).unref();
   const levels = new LevelBuilder(stores.tracks, gapRuleFrom(config), clock, logger, {
     leads: () => stores.leadsBackgroundWork(),
   });
@@ -104,6 +115,7 @@ export async function startLocus(
     }
   } catch (err) {
     levels.stop();
+    clearInterval(fenceRefresh);
     await app.close();
     await redis?.close();
     await stores.close();
@@ -126,6 +138,7 @@ export async function startLocus(
       (closing ??= (async () => {
         const osmandClosed = osmandServer ? closeServer(osmandServer) : Promise.resolve();
         levels.stop();
+        clearInterval(fenceRefresh);
         // Commit and acknowledge what is queued before the sockets that wait for it go.
         await stores.stopWriting();
         // A peer that never answers the close (a half-open link, a balancer holding an idle
@@ -139,6 +152,8 @@ export async function startLocus(
         await redis?.close();
         await osmandClosed;
         clearTimeout(cut);
+        // The events of the last commits, before the store goes.
+        await services.events.idle();
         await stores.close();
       })()),
   };

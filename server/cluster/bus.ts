@@ -7,7 +7,9 @@ import {
   CLUSTER_NAMESPACE,
   EVENTS,
   readDeviceMessage,
+  readEventMessage,
   readFeedsEnd,
+  readGeofenceMessage,
   readFixes,
   type FixesEntry,
 } from "./messages.ts";
@@ -16,7 +18,7 @@ import type { RedisLink } from "./redis.ts";
 export interface ClusterBusDeps {
   io: Server;
   hub: LiveHub;
-  services: Pick<Services, "positions" | "devices" | "people">;
+  services: Pick<Services, "positions" | "devices" | "people" | "geofences" | "events">;
   /** Each device's newest fix, re-read after an outage. */
   positionStore: Pick<PositionStore, "latest">;
   redis: RedisLink;
@@ -39,7 +41,7 @@ export interface ClusterBusDeps {
  */
 export function attachClusterBus(deps: ClusterBusDeps): { close(): void } {
   const { io, hub, redis, logger, positionStore } = deps;
-  const { positions, devices, people } = deps.services;
+  const { positions, devices, people, geofences, events } = deps.services;
   const nsp: Namespace = io.of(CLUSTER_NAMESPACE);
   nsp.use((_socket, next) => next(new Error("not a client namespace")));
 
@@ -78,6 +80,11 @@ export function attachClusterBus(deps: ClusterBusDeps): { close(): void } {
   people.onFeedsEnd((user, why, origin) => {
     if (origin === "here") send(EVENTS.feedsEnd, { user, why });
   });
+  geofences.onChange((change, origin) => {
+    if (origin === "here") send(EVENTS.geofence, change);
+  });
+  // Only events derived here: another node's reach this one through the bus, once.
+  events.onEvent((event) => send(EVENTS.event, event));
 
   // ---- in: the other nodes' decisions ----------------------------------------------------
   const ignore = (what: string, raw: unknown) =>
@@ -113,6 +120,20 @@ export function attachClusterBus(deps: ClusterBusDeps): { close(): void } {
     } catch (err) {
       logger.error({ err }, "cluster: ending feeds for another node failed");
     }
+  });
+
+  let fenceChanges = Promise.resolve();
+  nsp.on(EVENTS.geofence, (raw: unknown) => {
+    const message = readGeofenceMessage(raw);
+    if (!message) return ignore("geofence", raw);
+    fenceChanges = fenceChanges
+      .then(() => geofences.adoptPeerChange(message))
+      .catch((err: unknown) => logger.error({ err }, "cluster: reloading geofences failed"));
+  });
+  nsp.on(EVENTS.event, (raw: unknown) => {
+    const event = readEventMessage(raw);
+    if (!event) return ignore("event", raw);
+    hub.pushEvent(event);
   });
 
   // ---- Redis away and back ---------------------------------------------------------------

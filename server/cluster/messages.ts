@@ -1,5 +1,7 @@
 import { DEVICE_ID_PATTERN, type Position } from "../../protocol/index.ts";
 import type { DeviceChange } from "../services/devices.ts";
+import { EVENT_TYPES, type FleetEvent } from "../../protocol/geofence.ts";
+import type { GeofenceChange } from "../services/geofences.ts";
 import type { FeedEnd } from "../services/people.ts";
 
 /**
@@ -17,6 +19,10 @@ export const EVENTS = {
   device: "device:v1",
   /** A user's live feeds end (access withdrawn or changed). */
   feedsEnd: "feeds-end:v1",
+  /** A geofence added, changed or removed: the receiver reads the fences again. */
+  geofence: "geofence:v1",
+  /** An event this node derived, for the other nodes' dashboards. */
+  event: "event:v1",
 } as const;
 
 export type FixesEntry = [deviceId: string, receivedAt: number | null, fixes: Position[]];
@@ -109,4 +115,40 @@ export function readFeedsEnd(raw: unknown): FeedsEndMessage | null {
   if (typeof user !== "string" || !USER_NAME.test(user)) return null;
   if (typeof why !== "string" || !FEED_ENDS.has(why)) return null;
   return { user, why: why as FeedEnd };
+}
+
+export function readGeofenceMessage(raw: unknown): GeofenceChange | null {
+  if (!isObject(raw)) return null;
+  const { type, id } = raw;
+  if (typeof type !== "string" || !DEVICE_CHANGES.has(type)) return null;
+  if (!Number.isSafeInteger(id) || (id as number) < 1) return null;
+  return { type: type as GeofenceChange["type"], id: id as number };
+}
+
+/** An event as the dashboards get it, copied field by field; null when anything is off. */
+export function readEventMessage(raw: unknown): FleetEvent | null {
+  if (!isObject(raw)) return null;
+  const { id, deviceId, type, ts, lat, lon, geofenceId, details } = raw;
+  if (!Number.isSafeInteger(id) || !Number.isSafeInteger(ts)) return null;
+  if (typeof deviceId !== "string" || !DEVICE_ID_PATTERN.test(deviceId)) return null;
+  if (typeof type !== "string" || !(EVENT_TYPES as readonly string[]).includes(type)) return null;
+  if (!isFiniteNumber(lat) || !isFiniteNumber(lon)) return null;
+  if (!(geofenceId === null || Number.isSafeInteger(geofenceId))) return null;
+  if (!isObject(details)) return null;
+  const clean: FleetEvent["details"] = {};
+  for (const [k, v] of Object.entries(details)) {
+    if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean") {
+      clean[k] = v;
+    }
+  }
+  return {
+    id: id as number,
+    deviceId,
+    type: type as FleetEvent["type"],
+    ts: ts as number,
+    lat,
+    lon,
+    geofenceId: geofenceId as number | null,
+    details: clean,
+  };
 }

@@ -148,6 +148,17 @@ export const configSchema = z.object({
     description:
       "tracks break across a jump between two consecutive fixes longer than this; changing either rebuilds track summaries in the background",
   }),
+  speedLimitKmh: z.number().min(0).default(0).register(settingDocs, {
+    description:
+      "overspeed events above this speed, everywhere (0: none; a geofence may set its own limit)",
+  }),
+  overspeedSeconds: z.number().min(0).default(10).register(settingDocs, {
+    description: "an overspeed episode counts once it lasts this long",
+  }),
+  geofenceHysteresisM: z.number().min(0).default(10).register(settingDocs, {
+    description:
+      "metres past a fence's boundary a device must go before enter or exit counts, so jitter on the line raises nothing",
+  }),
   metricsToken: z.string().default("").register(settingDocs, {
     description:
       "secret Prometheus sends as `Authorization: Bearer …` to scrape `/metrics` (admins need none; prefer the variable: flags show in `ps`)",

@@ -7,6 +7,7 @@ import type {
   LiveSnapshot,
   Position,
 } from "../../protocol/index.ts";
+import type { FleetEvent } from "../../protocol/geofence.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import { accessChange, type AccessService, type User } from "../services/access.ts";
@@ -270,6 +271,16 @@ export class LiveHub {
     for (const sink of this.sinks) {
       const slice = sink.user.grant.all ? batch : this.sliceFor(sink.user, batch, changes);
       if (slice) sink.batch(slice);
+    }
+  }
+
+  /**
+   * An event (a fence crossed, an overspeed) to this node's dashboards that may see its device.
+   * Each node delivers the events it derived and those the cluster bus brought, to its own sockets.
+   */
+  pushEvent(event: FleetEvent): void {
+    for (const socket of this.nsp.sockets.values()) {
+      if (this.access.canSee(socket.data.user, event.deviceId)) socket.emit("fleet:event", event);
     }
   }
 

@@ -5,6 +5,9 @@ import type { Logger } from "../logger.ts";
 import type { LatestFix, Stores } from "../stores/ports.ts";
 import { AccessService } from "./access.ts";
 import { DeviceService } from "./devices.ts";
+import { EventRules } from "./event-rules.ts";
+import { EventService } from "./events.ts";
+import { GeofenceService } from "./geofences.ts";
 import { HistoryService } from "./history.ts";
 import { PeopleService } from "./people.ts";
 import { PlausibilityCheck } from "./plausibility.ts";
@@ -18,6 +21,8 @@ export interface Services {
   people: PeopleService;
   positions: PositionService;
   history: HistoryService;
+  geofences: GeofenceService;
+  events: EventService;
 }
 
 /**
@@ -71,7 +76,28 @@ export async function createServices(
     thresholds: thresholdsFrom(config),
     gaps: gapRuleFrom(config),
   });
-  return { devices, access, people, positions, history };
+  const geofences = new GeofenceService(stores.geofences, clock);
+  await geofences.load();
+  const events = new EventService({
+    store: stores.events,
+    positions: stores.positions,
+    devices,
+    access,
+    rules: new EventRules(geofences, {
+      speedLimit: config.speedLimitKmh / 3.6,
+      overspeedMs: config.overspeedSeconds * 1000,
+      hysteresisM: config.geofenceHysteresisM,
+      maxGapMs: config.gapMinutes * 60_000,
+    }),
+    logger,
+  });
+  // Events come from what this process committed; fixes another node committed make what this
+  // one remembers of the device stale (that node derives their events).
+  positions.onStored((deviceId, plausible, _receivedAt, origin) => {
+    if (origin === "here") events.take(deviceId, plausible);
+    else events.forget(deviceId);
+  });
+  return { devices, access, people, positions, history, geofences, events };
 }
 
 /** When two fixes are too far apart to join with a line, from the settings. */

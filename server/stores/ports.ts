@@ -1,4 +1,5 @@
 import type { Bbox } from "../../protocol/geo.ts";
+import type { EventType, FleetEvent, Geofence, GeofenceChange } from "../../protocol/geofence.ts";
 import type {
   HistoryPosition,
   ImplausibleReason,
@@ -101,7 +102,7 @@ export interface DeviceStore {
   /** Stored fixes of the device (what removing it would delete). */
   countPositions(deviceId: string): Promise<number>;
   /**
-   * Delete the device with all it stored (fixes, levels, grants, memberships). Resolves with the
+   * Delete the device with all it stored (fixes, levels, grants, memberships, events, rule state). Resolves with the
    * number of fixes deleted, or null when there was no such device.
    */
   remove(deviceId: string): Promise<number | null>;
@@ -218,6 +219,70 @@ export interface TrackStore {
   resetIfChanged(parameters: string): Promise<boolean>;
 }
 
+// ---- geofences and events ----------------------------------------------------------------
+
+export interface GeofenceStore {
+  /** Every fence, by id. */
+  list(): Promise<Geofence[]>;
+  get(id: number): Promise<Geofence | null>;
+  /** Changes whenever a fence is added, changed or removed (by any process). */
+  stamp(): Promise<string>;
+  /** The stored fence with its new id, or null when the name is taken. */
+  create(
+    fence: Omit<Geofence, "id" | "createdAt" | "updatedAt">,
+    now: number,
+  ): Promise<Geofence | null>;
+  /**
+   * Set the given fields. Resolves with the fence after the change, null when there is no such
+   * fence; rejects with NameTakenError when another fence has the new name.
+   */
+  update(id: number, fields: GeofenceChange, now: number): Promise<Geofence | null>;
+  /** False when there was no such fence. Its events stay (they name it by id and in details). */
+  remove(id: number): Promise<boolean>;
+}
+
+/** Raised by `GeofenceStore.update` when another fence has the name asked for. */
+export class NameTakenError extends Error {}
+
+export type NewEvent = Omit<FleetEvent, "id">;
+
+/** What the rule engine remembers of one device between fixes, as the engine serialised it. */
+export interface RuleState {
+  deviceId: string;
+  /** The newest fix the state has taken in (epoch ms): fixes at or before it are not replayed. */
+  ts: number;
+  /** Opaque JSON of the engine. */
+  state: string;
+}
+
+export interface EventFilter {
+  /** Only these devices; null: every device. An empty list matches nothing. */
+  deviceIds: readonly string[] | null;
+  types?: readonly EventType[];
+  geofenceId?: number;
+  /** from ≤ ts ≤ to */
+  from?: number;
+  to?: number;
+  /** Only events with a smaller id: the next page of a newest-first listing. */
+  before?: number;
+  limit: number;
+}
+
+export interface EventStore {
+  /**
+   * In one transaction: store the events not already stored (the same device, type, ts and
+   * geofence make a duplicate, so a replay after a crash stores nothing twice) and save each
+   * device's rule state (a state older than the one saved is not saved: two nodes replaying the
+   * same device never move it back). Resolves with the events stored now, with ids, in input order.
+   */
+  record(events: readonly NewEvent[], states: readonly RuleState[]): Promise<FleetEvent[]>;
+  /** Newest first (by id), filtered. */
+  list(filter: EventFilter): Promise<FleetEvent[]>;
+  ruleState(deviceId: string): Promise<RuleState | null>;
+  /** Every device's saved state: where replay after a restart starts. */
+  ruleStates(): Promise<RuleState[]>;
+}
+
 // ---- all of them -------------------------------------------------------------------------
 
 /**
@@ -243,6 +308,8 @@ export interface Stores {
   devices: DeviceStore;
   users: UserStore;
   tracks: TrackStore;
+  geofences: GeofenceStore;
+  events: EventStore;
   /** Whether positions can be committed now: false once a commit failed, until one succeeds. */
   health(): StoreHealth;
   /**

@@ -120,6 +120,9 @@ describe("setting names", () => {
       "--gap-minutes LOCUS_GAP_MINUTES",
       "--import-max-mb LOCUS_IMPORT_MAX_MB",
       "--gap-km LOCUS_GAP_KM",
+      "--speed-limit-kmh LOCUS_SPEED_LIMIT_KMH",
+      "--overspeed-seconds LOCUS_OVERSPEED_SECONDS",
+      "--geofence-hysteresis-m LOCUS_GEOFENCE_HYSTERESIS_M",
       "--metrics-token LOCUS_METRICS_TOKEN",
     ]);
   });

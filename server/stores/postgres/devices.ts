@@ -121,7 +121,7 @@ export class PgDeviceStore implements DeviceStore {
       for (const table of ["track_levels", "track_chunks", "track_dirty"]) {
         await client.query(`DELETE FROM ${table} WHERE device = $1`, [id]);
       }
-      for (const table of ["user_devices", "device_groups"]) {
+      for (const table of ["user_devices", "device_groups", "events", "rule_state"]) {
         await client.query(`DELETE FROM ${table} WHERE device_uid = $1`, [deviceId]);
       }
       return rowCount ?? 0;

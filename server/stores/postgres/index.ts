@@ -4,6 +4,8 @@ import { GroupCommitter, type BatchWriter } from "../group-commit.ts";
 import type { Stores } from "../ports.ts";
 import { migrate, openPool, redact } from "./database.ts";
 import { PgDeviceStore } from "./devices.ts";
+import { PgEventStore } from "./events.ts";
+import { PgGeofenceStore } from "./geofences.ts";
 import { Leadership } from "./leadership.ts";
 import { Partitions } from "./partitions.ts";
 import { PgPositionStore } from "./positions.ts";
@@ -96,6 +98,8 @@ export async function openPostgresStores(
     devices: new PgDeviceStore(pool, committer),
     users: new PgUserStore(pool),
     tracks: new PgTrackStore(pool),
+    geofences: new PgGeofenceStore(pool),
+    events: new PgEventStore(pool),
     health: () => (failure ? { ok: false, reason: failure } : { ok: true }),
     leadsBackgroundWork: () => leadership.leads,
     observeCommits(observer) {

@@ -108,4 +108,34 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, group_id)
   );
   `,
+  // 2: geofences, events and rule state, as SQLite's version 8. JSON, not JSONB: kept as written.
+  `
+  CREATE TABLE geofences (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- never reused, as in SQLite
+    name        TEXT NOT NULL UNIQUE,
+    color       TEXT NOT NULL,
+    shape       JSON NOT NULL,
+    speed_limit DOUBLE PRECISION,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+  );
+  CREATE TABLE events (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_uid TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    ts         BIGINT NOT NULL,
+    lat        DOUBLE PRECISION NOT NULL,
+    lon        DOUBLE PRECISION NOT NULL,
+    geofence   BIGINT NOT NULL DEFAULT 0,                        -- 0: none, so the key works
+    details    JSON NOT NULL,
+    UNIQUE (device_uid, type, ts, geofence)
+  );
+  CREATE INDEX events_by_device ON events (device_uid, id);
+  CREATE INDEX events_by_geofence ON events (geofence, id);
+  CREATE TABLE rule_state (
+    device_uid TEXT PRIMARY KEY,
+    ts         BIGINT NOT NULL,
+    state      TEXT NOT NULL
+  );
+  `,
 ];

@@ -113,7 +113,7 @@ export class SqliteDeviceStore implements DeviceStore {
         for (const table of ["positions", "track_levels", "track_chunks", "track_dirty"]) {
           this.db.prepare(`DELETE FROM ${table} WHERE device = ?`).run(key);
         }
-        for (const table of ["user_devices", "device_groups"]) {
+        for (const table of ["user_devices", "device_groups", "events", "rule_state"]) {
           this.db.prepare(`DELETE FROM ${table} WHERE device_uid = ?`).run(deviceId);
         }
         this.db.prepare("DELETE FROM devices WHERE id = ?").run(key);

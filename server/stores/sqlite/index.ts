@@ -5,6 +5,8 @@ import { Checkpointer } from "./checkpointer.ts";
 import { openDatabase, type Db } from "./database.ts";
 import { DeviceKeys } from "./device-keys.ts";
 import { SqliteDeviceStore } from "./devices.ts";
+import { SqliteEventStore } from "./events.ts";
+import { SqliteGeofenceStore } from "./geofences.ts";
 import { PositionInserter } from "./inserts.ts";
 import type { PackedPositions } from "./packed.ts";
 import { SqlitePositionStore } from "./positions.ts";
@@ -65,6 +67,8 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
     devices: new SqliteDeviceStore(db, keys, marks, committer, exclusive),
     users: new SqliteUserStore(db, exclusive),
     tracks: new SqliteTrackStore(db, keys, marks, exclusive),
+    geofences: new SqliteGeofenceStore(db, exclusive),
+    events: new SqliteEventStore(db, exclusive),
     health() {
       // A worker that keeps dying is broken for good; a failed commit (the file locked by
       // another process past busy_timeout, a full disk) holds until a commit succeeds again.

@@ -138,4 +138,40 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, group_id)
   ) WITHOUT ROWID;
   `,
+  // 8: geofences, the events devices give rise to, and what the rule engine remembers per device.
+  // Fences and events are AUTOINCREMENT: an event names its fence by id, so a removed fence's id
+  // must never name another one, and events are paged newest first by id, so a new event must
+  // never take the id of a deleted one. Events name devices by their public id, as grants do.
+  `
+  CREATE TABLE geofences (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT NOT NULL UNIQUE,
+    color       TEXT NOT NULL,            -- #rrggbb
+    shape       TEXT NOT NULL,            -- JSON: the FenceShape of protocol/geofence.ts
+    speed_limit REAL,                     -- m/s; NULL: the global limit applies
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  -- (device_uid, type, ts, geofence) is the duplicate check: a replay after a crash finds the
+  -- events it already stored. geofence is 0 for none, not NULL, because NULLs never conflict.
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_uid TEXT NOT NULL,
+    type       TEXT NOT NULL,             -- geofence_enter, geofence_exit, overspeed
+    ts         INTEGER NOT NULL,          -- when it happened, epoch ms
+    lat        REAL NOT NULL,
+    lon        REAL NOT NULL,
+    geofence   INTEGER NOT NULL DEFAULT 0,
+    details    TEXT NOT NULL,             -- JSON object
+    UNIQUE (device_uid, type, ts, geofence)
+  );
+  -- Newest first per device, and per fence.
+  CREATE INDEX events_by_device ON events (device_uid, id);
+  CREATE INDEX events_by_geofence ON events (geofence, id);
+  CREATE TABLE rule_state (
+    device_uid TEXT PRIMARY KEY,
+    ts         INTEGER NOT NULL,          -- the newest fix the state has taken in
+    state      TEXT NOT NULL              -- the engine's own JSON
+  ) WITHOUT ROWID;
+  `,
 ];

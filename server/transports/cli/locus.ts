@@ -10,6 +10,7 @@ import { backupDatabase, BackupError } from "../../stores/sqlite/backup.ts";
 import { restoreDatabase } from "../../stores/sqlite/restore.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { deviceCommand, groupCommand } from "./devices.ts";
+import { geofenceCommand } from "./geofences.ts";
 import { importCommand } from "./import-command.ts";
 import { userCommand } from "./people.ts";
 import { copyStoreCommand, migrateCommand } from "./store-commands.ts";
@@ -37,6 +38,12 @@ try {
       yes: { type: "boolean", default: false },
       force: { type: "boolean", default: false },
       format: { type: "string" },
+      circle: { type: "string" },
+      polygon: { type: "string" },
+      corridor: { type: "string" },
+      width: { type: "string" },
+      color: { type: "string" },
+      "speed-limit": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -111,12 +118,15 @@ try {
   else if (noun === "group") await groupCommand(cli, args);
   else if (noun === "user") await userCommand(cli, args);
   else if (noun === "import") await importCommand(cli, args);
+  else if (noun === "geofence") await geofenceCommand(cli, args);
   else throw new CliError(`unknown command "${positionals.join(" ")}"`);
 } catch (err) {
   if (err instanceof CliError) fail(err.message, err.showUsage);
   if (err instanceof LocusError) fail(err.message, false);
   throw err;
 } finally {
+  // An import's fixes go through the event rules before the store goes.
+  await services.events.idle();
   await stores.close();
 }
 

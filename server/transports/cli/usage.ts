@@ -13,6 +13,12 @@ export interface Cli {
     "allow-id-only": boolean;
     yes: boolean;
     format?: string;
+    circle?: string;
+    polygon?: string;
+    corridor?: string;
+    width?: string;
+    color?: string;
+    "speed-limit"?: string;
   };
   /** JSON with --json, else the text. */
   print(value: unknown, text: string): void;
@@ -65,6 +71,19 @@ export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
   import DEVICE FILE   import a GPX or GeoJSON track into a device (created if new), with
                        progress; points already stored are skipped, so running it twice is safe
       --format gpx|geojson   (default: from the file's extension)
+  geofence add --name NAME --circle LAT,LON,RADIUS_M
+  geofence add --name NAME --polygon "LAT,LON;LAT,LON;LAT,LON…"
+  geofence add --name NAME --corridor "LAT,LON;LAT,LON…" --width METRES
+                       add a geofence; events (enter, exit, overspeed) follow at once
+      --color #rrggbb         its colour on the map
+      --speed-limit KMH       overspeed inside it above this speed
+  geofence list        list geofences
+  geofence remove ID|NAME
+                       remove a geofence (its past events stay)
+  geofence import FILE import fences from GeoJSON (Point + properties.radius, Polygon,
+                       LineString + properties.width); all or none
+  geofence export [FILE]
+                       write every fence as GeoJSON (to stdout without FILE)
   backup FILE          copy the database to FILE while the server keeps running, with
                        progress; the copy is checked (integrity_check) before it gets its name
   restore FILE         check the backup FILE and put it in place of the database; refuses a
