@@ -3,6 +3,7 @@ import { connections } from "./scenarios/connections.ts";
 import { dashboard } from "./scenarios/dashboard.ts";
 import { history } from "./scenarios/history.ts";
 import { ingest } from "./scenarios/ingest.ts";
+import { ingestGeofences } from "./scenarios/ingest-geofences.ts";
 import { historyPostgres } from "./scenarios/history-postgres.ts";
 import { ingestPostgres } from "./scenarios/ingest-postgres.ts";
 import { latencyCluster } from "./scenarios/latency-cluster.ts";
@@ -26,6 +27,7 @@ const VARIANTS: Record<string, () => Promise<ScenarioResult>> = {
   "ingest --store postgres": ingestPostgres,
   "history --store postgres": historyPostgres,
   "latency --nodes 2": latencyCluster,
+  "ingest --geofences 10000 --rules 100": ingestGeofences,
 };
 
 const args = process.argv.slice(2).filter((a) => a !== "--");

@@ -1,4 +1,11 @@
-import type { FenceTrackState, TimedPoint } from "../../protocol/fence-geometry.ts";
+import type {
+  FenceGeometry,
+  FenceTrackState,
+  TimedPoint,
+  Vertex,
+} from "../../protocol/fence-geometry.ts";
+import { distanceM } from "../../protocol/geo.ts";
+import type { Geofence } from "../../protocol/geofence.ts";
 import type { NewEvent } from "../stores/ports.ts";
 import type { GeofenceService } from "./geofences.ts";
 
@@ -43,6 +50,25 @@ export function emptyState(): DeviceRuleState {
 
 /** Metres to degrees of latitude (conservative for the box a move's candidates come from). */
 const M_PER_DEG_LAT = 110_574;
+/** How far around a fix fences are measured to find how far the device may go unwatched. */
+const QUIET_REACH_M = 250;
+
+/**
+ * A disk around a fix that no fence boundary enters: while a device stays inside it (every fix,
+ * and so every straight move between them, since a disk is convex) no fence can be entered or
+ * left, and its fixes cost no geometry at all. Measured against one version of the fences.
+ */
+interface QuietDisk extends Vertex {
+  radius: number;
+  version: number;
+}
+
+/** A box around a point, `m` metres each way, in degrees. */
+function boxAround(p: Vertex, m: number) {
+  const dLat = m / M_PER_DEG_LAT;
+  const dLon = dLat / Math.max(0.01, Math.cos((p.lat * Math.PI) / 180));
+  return { west: p.lon - dLon, east: p.lon + dLon, south: p.lat - dLat, north: p.lat + dLat };
+}
 
 /**
  * The rules themselves, pure: one device's next fix in, its events out, its state updated.
@@ -50,8 +76,13 @@ const M_PER_DEG_LAT = 110_574;
  * costs no write.
  */
 export class EventRules {
+  /** Per device, in memory only: a restart or a fence change just measures again. */
+  private readonly quiet = new Map<string, QuietDisk>();
+  /** Per device, the speed limit where it is, while its fences have not been traced again. */
+  private readonly limits = new Map<string, { limit: number; fence: number | null } | null>();
+
   constructor(
-    private readonly geofences: Pick<GeofenceService, "near" | "indexed">,
+    private readonly geofences: Pick<GeofenceService, "near" | "indexed" | "version">,
     private readonly config: EventRulesConfig,
   ) {}
 
@@ -62,27 +93,69 @@ export class EventRules {
     fix: RuleFix,
   ): { events: NewEvent[]; changed: boolean } {
     const events: NewEvent[] = [];
-    const fencesBefore = JSON.stringify(state.fences);
-    const from = state.last && fix.ts - state.last.ts <= this.config.maxGapMs ? state.last : fix;
-    this.fences(deviceId, state, from === fix ? fix : from, fix, events);
+    let fencesChanged = false;
+    const disk = this.quiet.get(deviceId);
+    const stillQuiet =
+      disk !== undefined &&
+      disk.version === this.geofences.version &&
+      state.last !== null &&
+      distanceM(disk.lat, disk.lon, fix.lat, fix.lon) < disk.radius;
+    if (!stillQuiet) {
+      const from = state.last && fix.ts - state.last.ts <= this.config.maxGapMs ? state.last : fix;
+      fencesChanged = this.fences(deviceId, state, from, fix, events);
+      this.limits.delete(deviceId);
+      this.measureQuiet(deviceId, fix);
+    }
     const episodeBefore = state.overspeed?.start.ts;
     this.overspeed(deviceId, state, fix, events);
     state.ts = fix.ts;
     state.last = fix;
     const changed =
-      events.length > 0 ||
-      episodeBefore !== state.overspeed?.start.ts ||
-      JSON.stringify(state.fences) !== fencesBefore;
+      events.length > 0 || fencesChanged || episodeBefore !== state.overspeed?.start.ts;
     return { events, changed };
   }
 
+  /**
+   * The disk around `fix` in which no fence's distance reaches a level the rules act on (the
+   * boundary, where a crossing is noted, and band / 2 either side, where it is confirmed), out
+   * to the reach: distances change by at most the way travelled, so inside it nothing can happen.
+   */
+  private measureQuiet(deviceId: string, fix: RuleFix): void {
+    let radius = QUIET_REACH_M;
+    for (const { geometry } of this.geofences.near(boxAround(fix, QUIET_REACH_M))) {
+      const d = geometry.signedDistance(fix);
+      const half = this.bandOf(geometry) / 2;
+      radius = Math.min(radius, Math.abs(d), Math.abs(d - half), Math.abs(d + half));
+    }
+    if (radius > 0) {
+      this.quiet.set(deviceId, {
+        lat: fix.lat,
+        lon: fix.lon,
+        radius,
+        version: this.geofences.version,
+      });
+    } else this.quiet.delete(deviceId);
+  }
+
+  /** Hysteresis for a fence: the setting, but never more than the fence's own size. */
+  private bandOf(geometry: FenceGeometry): number {
+    return Math.min(this.config.hysteresisM, geometry.size);
+  }
+
+  /** The device is gone (removed, or its state dropped): nothing of it stays here. */
+  forget(deviceId: string): void {
+    this.quiet.delete(deviceId);
+    this.limits.delete(deviceId);
+  }
+
+  /** Trace the move against every fence near it or holding the device; true when any changed. */
   private fences(
     deviceId: string,
     state: DeviceRuleState,
     a: RuleFix,
     b: RuleFix,
     events: NewEvent[],
-  ): void {
+  ): boolean {
     const grow = this.config.hysteresisM / 2 / M_PER_DEG_LAT;
     const growLon = grow / Math.max(0.01, Math.cos((b.lat * Math.PI) / 180));
     const near = this.geofences.near({
@@ -91,31 +164,63 @@ export class EventRules {
       south: Math.min(a.lat, b.lat) - grow,
       north: Math.max(a.lat, b.lat) + grow,
     });
+    let changed = false;
+    const traced = new Set<number>();
+    for (const { fence, geometry } of near) {
+      traced.add(fence.id);
+      changed = this.traceOne(deviceId, state, fence, geometry, a, b, events) || changed;
+    }
     // Fences the device is in must be looked at even when the move ends far from them.
-    const ids = new Set(near.map((f) => f.fence.id));
-    for (const id of Object.keys(state.fences)) ids.add(Number(id));
-    for (const id of [...ids].sort((x, y) => x - y)) {
+    for (const key of Object.keys(state.fences)) {
+      const id = Number(key);
+      if (traced.has(id)) continue;
       const indexed = this.geofences.indexed(id);
       if (!indexed) {
         delete state.fences[id]; // removed meanwhile
-        continue;
+        changed = true;
+      } else {
+        changed =
+          this.traceOne(deviceId, state, indexed.fence, indexed.geometry, a, b, events) || changed;
       }
-      const track = state.fences[id] ?? { inside: false, crossing: null };
-      const band = Math.min(this.config.hysteresisM, indexed.geometry.size);
-      for (const t of indexed.geometry.trace(a, b, track, band)) {
-        events.push({
-          deviceId,
-          type: t.inside ? "geofence_enter" : "geofence_exit",
-          ts: Math.round(t.at.ts),
-          lat: t.at.lat,
-          lon: t.at.lon,
-          geofenceId: id,
-          details: { name: indexed.fence.name },
-        });
-      }
-      if (track.inside || track.crossing) state.fences[id] = track;
-      else delete state.fences[id];
     }
+    if (events.length > 1) events.sort((x, y) => x.ts - y.ts);
+    return changed;
+  }
+
+  private traceOne(
+    deviceId: string,
+    state: DeviceRuleState,
+    fence: Geofence,
+    geometry: FenceGeometry,
+    a: RuleFix,
+    b: RuleFix,
+    events: NewEvent[],
+  ): boolean {
+    const before = state.fences[fence.id];
+    const track = before ? { ...before } : { inside: false, crossing: null };
+    for (const t of geometry.trace(a, b, track, this.bandOf(geometry))) {
+      events.push({
+        deviceId,
+        type: t.inside ? "geofence_enter" : "geofence_exit",
+        ts: Math.round(t.at.ts),
+        lat: t.at.lat,
+        lon: t.at.lon,
+        geofenceId: fence.id,
+        details: { name: fence.name },
+      });
+    }
+    if (track.inside || track.crossing) state.fences[fence.id] = track;
+    else delete state.fences[fence.id];
+    return (
+      (before?.inside ?? false) !== track.inside ||
+      (before?.crossing?.ts ?? null) !== (track.crossing?.ts ?? null)
+    );
+  }
+
+  private limitFor(deviceId: string, state: DeviceRuleState) {
+    let limit = this.limits.get(deviceId);
+    if (limit === undefined) this.limits.set(deviceId, (limit = this.limitAt(state)));
+    return limit;
   }
 
   /** The limit where the device is: the lowest of the global one and those of its fences. */
@@ -134,7 +239,7 @@ export class EventRules {
     const episode = state.overspeed;
     if (episode && fix.ts - episode.lastOver > this.config.maxGapMs)
       this.endEpisode(deviceId, state, events);
-    const at = this.limitAt(state);
+    const at = this.limitFor(deviceId, state);
     const speed = fix.speed;
     if (at && speed !== undefined && speed > at.limit) {
       if (!state.overspeed) {

@@ -6,7 +6,7 @@ import {
 } from "../../protocol/geofence.ts";
 import type { Position } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
-import type { EventStore, LatestFix, NewEvent, PositionStore } from "../stores/ports.ts";
+import type { EventStore, LatestFix, NewEvent, PositionStore, RuleState } from "../stores/ports.ts";
 import type { AccessService, User } from "./access.ts";
 import type { DeviceService } from "./devices.ts";
 import { badRequest } from "./errors.ts";
@@ -39,6 +39,12 @@ export class EventService {
   private readonly states = new Map<string, { state: DeviceRuleState; savedTs: number }>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly listeners = new Set<(event: FleetEvent) => void>();
+  private saves: {
+    events: NewEvent[];
+    state: RuleState;
+    resolve: (stored: FleetEvent[]) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
 
   constructor(
     private readonly deps: {
@@ -61,6 +67,18 @@ export class EventService {
   take(deviceId: string, fixes: readonly Position[]): void {
     if (fixes.length === 0) return;
     const upTo = fixes.reduce((max, p) => Math.max(max, p.ts), Number.NEGATIVE_INFINITY);
+    const entry = this.states.get(deviceId);
+    if (entry && !this.queues.has(deviceId)) {
+      // The common case, thousands of times a second: the device's state at hand and nothing of
+      // it pending, so the rules run now, without a round through the queue.
+      try {
+        const toSave = this.apply(deviceId, entry, fixes.map(ruleFix));
+        if (toSave) this.enqueue(deviceId, () => this.persist(toSave));
+      } catch (err) {
+        this.failed(deviceId, err);
+      }
+      return;
+    }
     this.enqueue(deviceId, () => this.advance(deviceId, fixes, upTo));
   }
 
@@ -69,7 +87,7 @@ export class EventService {
    * of it is stale. Its next fix here starts from the saved state and the stored fixes after it.
    */
   forget(deviceId: string): void {
-    this.enqueue(deviceId, async () => void this.states.delete(deviceId));
+    this.enqueue(deviceId, async () => this.drop(deviceId));
   }
 
   /**
@@ -112,14 +130,48 @@ export class EventService {
     return { events, next: more ? events.at(-1)!.id : null };
   }
 
+  /**
+   * Saves of many devices in one store transaction: every device's first fix after a start
+   * saves, and one transaction each would crowd out the position commits they follow.
+   */
+  private save(events: NewEvent[], state: RuleState): Promise<FleetEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.saves.push({ events, state, resolve, reject });
+      if (this.saves.length === 1) setImmediate(() => void this.flushSaves());
+    });
+  }
+
+  private async flushSaves(): Promise<void> {
+    const batch = this.saves.splice(0);
+    try {
+      const stored = await this.deps.store.record(
+        batch.flatMap((s) => s.events),
+        batch.map((s) => s.state),
+      );
+      // One save per device at a time (its queue waits), so the device says whose events are whose.
+      const byDevice = new Map<string, FleetEvent[]>();
+      for (const e of stored) byDevice.set(e.deviceId, [...(byDevice.get(e.deviceId) ?? []), e]);
+      for (const save of batch) save.resolve(byDevice.get(save.state.deviceId) ?? []);
+    } catch (err) {
+      for (const save of batch) save.reject(err);
+    }
+  }
+
+  private failed(deviceId: string, err: unknown): void {
+    // The state in memory may be ahead of what was saved: drop it, so the next fix replays from
+    // the saved state and nothing is skipped.
+    this.drop(deviceId);
+    this.deps.logger.error({ err, deviceId }, "event rules failed; will replay");
+  }
+
+  private drop(deviceId: string): void {
+    this.states.delete(deviceId);
+    this.deps.rules.forget(deviceId);
+  }
+
   private enqueue(deviceId: string, work: () => Promise<void>): void {
     const before = this.queues.get(deviceId) ?? Promise.resolve();
-    const next = before.then(work).catch((err: unknown) => {
-      // The state in memory may be ahead of what was saved: drop it, so the next fix replays
-      // from the saved state and nothing is skipped.
-      this.states.delete(deviceId);
-      this.deps.logger.error({ err, deviceId }, "event rules failed; will replay");
-    });
+    const next = before.then(work).catch((err: unknown) => this.failed(deviceId, err));
     this.queues.set(deviceId, next);
     void next.then(() => {
       if (this.queues.get(deviceId) === next) this.queues.delete(deviceId);
@@ -141,21 +193,37 @@ export class EventService {
       fixes = saved ? await this.storedAfter(deviceId, saved.ts, upTo) : fresh.map(ruleFix);
       this.states.set(deviceId, entry);
     }
-    fixes.sort((a, b) => a.ts - b.ts);
+    const toSave = this.apply(deviceId, entry, fixes);
+    if (toSave) await this.persist(toSave);
+  }
+
+  /**
+   * The rules over the fixes newer than the state, in time order. Returns what to save (the
+   * events and the state as of now) when the state changed in a way that matters or was last
+   * saved long ago; null when nothing needs writing.
+   */
+  private apply(
+    deviceId: string,
+    entry: { state: DeviceRuleState; savedTs: number },
+    fixes: RuleFix[],
+  ): { events: NewEvent[]; state: RuleState } | null {
     const { state } = entry;
+    if (fixes.length > 1) fixes.sort((a, b) => a.ts - b.ts);
     const events: NewEvent[] = [];
     let changed = false;
     for (const fix of fixes) {
       if (fix.ts <= state.ts) continue;
       const step = this.deps.rules.step(deviceId, state, fix);
-      events.push(...step.events);
+      if (step.events.length > 0) events.push(...step.events);
       changed ||= step.changed;
     }
-    if (!changed && state.ts - entry.savedTs < SAVE_AT_LEAST_EVERY_MS) return;
-    const stored = await this.deps.store.record(events, [
-      { deviceId, ts: state.ts, state: JSON.stringify(state) },
-    ]);
+    if (!changed && state.ts - entry.savedTs < SAVE_AT_LEAST_EVERY_MS) return null;
     entry.savedTs = state.ts;
+    return { events, state: { deviceId, ts: state.ts, state: JSON.stringify(state) } };
+  }
+
+  private async persist(toSave: { events: NewEvent[]; state: RuleState }): Promise<void> {
+    const stored = await this.save(toSave.events, toSave.state);
     for (const event of stored) for (const listener of this.listeners) listener(event);
   }
 

@@ -32,6 +32,8 @@ export interface GeofenceChange {
 export class GeofenceService {
   private fences = new Map<number, IndexedFence>();
   private stamp = "";
+  /** Goes up whenever the fences this process knows change: what was measured against them is stale. */
+  version = 0;
   private index = new FenceIndex<Geofence>([]);
   private readonly listeners = new Set<(change: GeofenceChange, origin: Origin) => void>();
 
@@ -49,6 +51,7 @@ export class GeofenceService {
     }
     this.fences = fences;
     this.index = new FenceIndex([...fences.values()]);
+    this.version++;
   }
 
   /**
@@ -115,12 +118,17 @@ export class GeofenceService {
       throw conflict(`features[${clash}]: a geofence named "${parsed[clash]!.name}" exists`);
     }
     const stored: Geofence[] = [];
-    for (const fence of parsed) {
-      const created = await this.store.create(fence, this.clock.now());
-      if (!created) throw conflict(`a geofence named "${fence.name}" exists`);
-      this.learn(created);
-      stored.push(created);
-      this.emit({ type: "added", id: created.id });
+    try {
+      for (const fence of parsed) {
+        const created = await this.store.create(fence, this.clock.now());
+        if (!created) throw conflict(`a geofence named "${fence.name}" exists`);
+        this.fences.set(created.id, { fence: created, geometry: new FenceGeometry(created.shape) });
+        stored.push(created);
+      }
+    } finally {
+      // One index for the whole file, not one per fence: ten thousand fences take a moment.
+      this.reindex();
+      for (const fence of stored) this.emit({ type: "added", id: fence.id });
     }
     return stored;
   }
@@ -143,8 +151,7 @@ export class GeofenceService {
   async remove(id: number): Promise<void> {
     if (!(await this.store.remove(id))) throw notFound(`no geofence with id ${id}`);
     this.fences.delete(id);
-    this.stamp = "";
-    this.index = new FenceIndex([...this.fences.values()]);
+    this.reindex();
     this.emit({ type: "removed", id });
   }
 
@@ -155,9 +162,15 @@ export class GeofenceService {
   }
 
   private learn(fence: Geofence): void {
-    this.stamp = ""; // own change: the next refresh reads the stamp anew
     this.fences.set(fence.id, { fence, geometry: new FenceGeometry(fence.shape) });
+    this.reindex();
+  }
+
+  /** After a change made here; the next refresh reads the stamp anew. */
+  private reindex(): void {
+    this.stamp = "";
     this.index = new FenceIndex([...this.fences.values()]);
+    this.version++;
   }
 
   private emit(change: GeofenceChange): void {
