@@ -25,6 +25,7 @@ const STORAGE_FACING = [
   "security",
   "geofence-store",
   "geofence-events",
+  "geofence-ground-truth",
 ];
 
 // Vite's root is web/ (vite.config.ts); tests live at the repo root, so Vitest gets its own config.
