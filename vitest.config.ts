@@ -26,6 +26,9 @@ const STORAGE_FACING = [
   "geofence-store",
   "geofence-events",
   "geofence-ground-truth",
+  "webhooks",
+  "webhooks-crash",
+  "webhook-outbox",
 ];
 
 // Vite's root is web/ (vite.config.ts); tests live at the repo root, so Vitest gets its own config.

@@ -26,6 +26,7 @@ import { adminRouter } from "./transports/rest/admin.ts";
 import { apiRouter } from "./transports/rest/api.ts";
 import { geofencesRouter } from "./transports/rest/geofences.ts";
 import { historyRouter } from "./transports/rest/history.ts";
+import { notificationsRouter } from "./transports/rest/notifications.ts";
 import { requireAdmin, requireUser, sessionRouter } from "./transports/rest/session.ts";
 import { trackRouter } from "./transports/rest/track.ts";
 import { attachDashboardAuth } from "./transports/socketio/dashboards.ts";
@@ -155,6 +156,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     requireUser(access),
     historyRouter({ access, history, positions, importMaxMb: config.importMaxMb }),
     geofencesRouter({ geofences: services.geofences, events: services.events }),
+    notificationsRouter({ notifications: services.notifications }),
     apiNotFound,
   );
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));

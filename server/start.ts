@@ -86,6 +86,7 @@ export async function startLocus(
     leads: () => stores.leadsBackgroundWork(),
   });
   await levels.start();
+  services.webhookDelivery.start();
 
   const httpServer = createServer();
   const app = createApp(httpServer, {
@@ -115,6 +116,7 @@ export async function startLocus(
     }
   } catch (err) {
     levels.stop();
+    await services.webhookDelivery.stop();
     clearInterval(fenceRefresh);
     await app.close();
     await redis?.close();
@@ -139,6 +141,9 @@ export async function startLocus(
         const osmandClosed = osmandServer ? closeServer(osmandServer) : Promise.resolve();
         levels.stop();
         clearInterval(fenceRefresh);
+        // Webhook requests under way are cut: their rows stay pending and go again after the next
+        // start, as do events stored from here on (the fan-out cursor has not passed them).
+        await services.webhookDelivery.stop();
         // Commit and acknowledge what is queued before the sockets that wait for it go.
         await stores.stopWriting();
         // A peer that never answers the close (a half-open link, a balancer holding an idle

@@ -164,6 +164,14 @@ export const configSchema = z.object({
       "secret Prometheus sends as `Authorization: Bearer …` to scrape `/metrics` (admins need none; prefer the variable: flags show in `ps`)",
     shownDefault: "none (admins only)",
   }),
+  webhookAllowPrivate: z.boolean().default(false).register(settingDocs, {
+    description:
+      "let webhooks reach loopback, link-local and private addresses (receivers on your LAN); off, only public addresses are called",
+  }),
+  webhookRetryBaseMs: z.int().min(10).default(1000).register(settingDocs, {
+    description:
+      "first wait before a failed webhook delivery is retried; each retry waits twice as long, at most 10 minutes, for up to 24 h",
+  }),
 });
 
 export type Config = z.output<typeof configSchema>;

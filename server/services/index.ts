@@ -3,16 +3,19 @@ import type { Config } from "../config.ts";
 import { thresholdsFrom } from "../history/analysis.ts";
 import type { Logger } from "../logger.ts";
 import type { LatestFix, Stores } from "../stores/ports.ts";
+import { HttpWebhookSender, type WebhookSender } from "../webhooks/http-sender.ts";
 import { AccessService } from "./access.ts";
 import { DeviceService } from "./devices.ts";
 import { EventRules } from "./event-rules.ts";
 import { EventService } from "./events.ts";
 import { GeofenceService } from "./geofences.ts";
 import { HistoryService } from "./history.ts";
+import { NotificationService } from "./notifications.ts";
 import { PeopleService } from "./people.ts";
 import { PlausibilityCheck } from "./plausibility.ts";
 import { PositionService, type IngestObserver } from "./positions.ts";
 import { RateLimiter } from "./rate-limit.ts";
+import { WebhookDelivery } from "./webhook-delivery.ts";
 
 /** Every rule of Locus, over one set of stores: what the server and the CLI both run. */
 export interface Services {
@@ -23,6 +26,9 @@ export interface Services {
   history: HistoryService;
   geofences: GeofenceService;
   events: EventService;
+  notifications: NotificationService;
+  /** Fan-out and delivery of webhooks: started by the server (start.ts), not by the CLI. */
+  webhookDelivery: WebhookDelivery;
 }
 
 /**
@@ -39,6 +45,8 @@ export async function createServices(
     latest?: readonly LatestFix[];
     /** Told how reports end (metrics); the CLI has none. */
     ingest?: IngestObserver;
+    /** Where webhooks are sent; by default over HTTP, with `--webhook-allow-private`'s policy. */
+    webhookSender?: WebhookSender;
   },
 ): Promise<Services> {
   const { clock, logger, latest = [], ingest } = options;
@@ -97,7 +105,45 @@ export async function createServices(
     if (origin === "here") events.take(deviceId, plausible);
     else events.forget(deviceId);
   });
-  return { devices, access, people, positions, history, geofences, events };
+  const sender =
+    options.webhookSender ??
+    new HttpWebhookSender({
+      allowPrivate: config.webhookAllowPrivate,
+      userAgent: "Locus-Webhooks/1",
+    });
+  const notifications = new NotificationService({
+    store: stores.notifications,
+    devices,
+    geofences,
+    access,
+    sender,
+    clock,
+  });
+  const webhookDelivery = new WebhookDelivery(
+    {
+      store: stores.notifications,
+      users: stores.users,
+      devices,
+      access,
+      sender,
+      clock,
+      logger,
+    },
+    { retryBaseMs: config.webhookRetryBaseMs, leads: () => stores.leadsBackgroundWork() },
+  );
+  // Events stored here go out at once; those of other nodes within the worker's poll.
+  events.onEvent(() => webhookDelivery.kick());
+  return {
+    devices,
+    access,
+    people,
+    positions,
+    history,
+    geofences,
+    events,
+    notifications,
+    webhookDelivery,
+  };
 }
 
 /** When two fixes are too far apart to join with a line, from the settings. */

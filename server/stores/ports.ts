@@ -1,6 +1,13 @@
 import type { Bbox } from "../../protocol/geo.ts";
 import type { EventType, FleetEvent, Geofence, GeofenceChange } from "../../protocol/geofence.ts";
 import type {
+  DeliveryStatus,
+  NotificationRule,
+  RuleChange,
+  RuleFields,
+  Webhook,
+} from "../../protocol/notifications.ts";
+import type {
   HistoryPosition,
   ImplausibleReason,
   Position,
@@ -142,7 +149,10 @@ export interface UserStore {
   setAccess(name: string, access: { role: Role; grant: GrantRecord }): Promise<boolean>;
   /** A new password hash; every browser session of the user ends. False: no such user. */
   setPasswordHash(name: string, passwordHash: string): Promise<boolean>;
-  /** With their grants, sessions and API tokens. False when there was no such user. */
+  /**
+   * With their grants, sessions, API tokens, webhooks (and their outbox rows) and notification
+   * rules. False when there was no such user.
+   */
   remove(name: string): Promise<boolean>;
   createSession(userId: number, tokenHash: string, expiresAt: number): Promise<void>;
   sessionUser(tokenHash: string, now: number): Promise<UserRecord | null>;
@@ -283,6 +293,101 @@ export interface EventStore {
   ruleStates(): Promise<RuleState[]>;
 }
 
+// ---- notifications: webhooks, rules, the outbox ------------------------------------------
+
+export interface WebhookRecord extends Webhook {
+  userId: number;
+}
+
+export interface RuleRecord extends NotificationRule {
+  userId: number;
+}
+
+/** One event for one webhook, as fan-out puts it in the outbox. */
+export interface NewOutboxRow {
+  webhookId: number;
+  eventId: number;
+  eventType: EventType;
+  deviceId: string;
+  /** The exact bytes sent and signed, on every attempt. */
+  body: string;
+}
+
+export interface OutboxRow extends NewOutboxRow {
+  id: number;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** What an attempt came to. */
+export interface AttemptOutcome {
+  status: DeliveryStatus;
+  /** `pending`: when to try again. */
+  nextAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  /** `delivered`: when. */
+  deliveredAt: number | null;
+}
+
+export interface NotificationStore {
+  /** A user's webhooks, or every webhook (fan-out), by id. */
+  webhooks(userId?: number): Promise<WebhookRecord[]>;
+  webhook(id: number): Promise<WebhookRecord | null>;
+  createWebhook(
+    webhook: { userId: number; url: string; secret: string },
+    now: number,
+  ): Promise<WebhookRecord>;
+  /**
+   * With its outbox rows; rules naming it stop naming it. False when there was no such webhook.
+   */
+  removeWebhook(id: number): Promise<boolean>;
+  /** A user's rules, or every rule (fan-out), by id. */
+  rules(userId?: number): Promise<RuleRecord[]>;
+  rule(id: number): Promise<RuleRecord | null>;
+  createRule(rule: RuleFields & { userId: number }, now: number): Promise<RuleRecord>;
+  /** The rule after the change, or null when there is no such rule. */
+  updateRule(id: number, fields: RuleChange, now: number): Promise<RuleRecord | null>;
+  removeRule(id: number): Promise<boolean>;
+  /**
+   * Events not fanned out yet (id above the cursor), oldest first, at most `limit`. The first call
+   * on a database that never fanned out sets the cursor to the newest event: events from before
+   * notifications existed are not sent.
+   */
+  unsentEvents(limit: number): Promise<FleetEvent[]>;
+  /**
+   * In ONE transaction: add the rows (a (webhook, event) pair already there is skipped) and move
+   * the cursor to `upTo` (never back). A crash leaves both or neither, so fan-out neither loses an
+   * event nor sends one twice. Resolves with the rows added.
+   */
+  enqueue(rows: readonly NewOutboxRow[], upTo: number, now: number): Promise<number>;
+  /**
+   * The head of each (webhook, device) lane, the oldest pending row of it, when it is due by
+   * `now`: rows behind a head wait for it. Oldest first, at most `limit`.
+   */
+  due(now: number, limit: number): Promise<OutboxRow[]>;
+  /** The earliest `nextAt` of the lanes' heads, or null when no row is pending. */
+  nextDue(): Promise<number | null>;
+  /** Record an attempt on a row: `attempts` grows by one. */
+  settle(id: number, outcome: AttemptOutcome): Promise<void>;
+  /** Give up rows, pending and due or not, without an attempt (their owner lost sight of the device). */
+  abandon(ids: readonly number[], reason: string): Promise<void>;
+  /**
+   * Pending rows created before `createdBefore` become `failed`, `reason` added to their last
+   * error; resolves with how many.
+   */
+  expire(createdBefore: number, reason: string): Promise<number>;
+  /** Delete delivered and failed rows created before `createdBefore`. */
+  purge(createdBefore: number): Promise<number>;
+  /** A webhook's rows, newest first. */
+  deliveries(webhookId: number, limit: number): Promise<OutboxRow[]>;
+}
+
 // ---- all of them -------------------------------------------------------------------------
 
 /**
@@ -310,6 +415,7 @@ export interface Stores {
   tracks: TrackStore;
   geofences: GeofenceStore;
   events: EventStore;
+  notifications: NotificationStore;
   /** Whether positions can be committed now: false once a commit failed, until one succeeds. */
   health(): StoreHealth;
   /**

@@ -124,6 +124,8 @@ describe("setting names", () => {
       "--overspeed-seconds LOCUS_OVERSPEED_SECONDS",
       "--geofence-hysteresis-m LOCUS_GEOFENCE_HYSTERESIS_M",
       "--metrics-token LOCUS_METRICS_TOKEN",
+      "--webhook-allow-private LOCUS_WEBHOOK_ALLOW_PRIVATE",
+      "--webhook-retry-base-ms LOCUS_WEBHOOK_RETRY_BASE_MS",
     ]);
   });
 

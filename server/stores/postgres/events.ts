@@ -3,7 +3,7 @@ import type { EventType, FleetEvent } from "../../../protocol/geofence.ts";
 import type { EventFilter, EventStore, NewEvent, RuleState } from "../ports.ts";
 import { inTransaction } from "./database.ts";
 
-interface EventRow {
+export interface EventRow {
   id: number;
   device_uid: string;
   type: EventType;
@@ -15,9 +15,9 @@ interface EventRow {
   details: FleetEvent["details"];
 }
 
-const EVENT_COLUMNS = "id, device_uid, type, ts, lat, lon, geofence, details";
+export const EVENT_COLUMNS = "id, device_uid, type, ts, lat, lon, geofence, details";
 
-function toEvent(row: EventRow): FleetEvent {
+export function toEvent(row: EventRow): FleetEvent {
   return {
     id: row.id,
     deviceId: row.device_uid,
@@ -67,6 +67,12 @@ const SAVE_STATES = `
   ON CONFLICT (device_uid) DO UPDATE SET ts = excluded.ts, state = excluded.state
   WHERE rule_state.ts <= excluded.ts`;
 
+/**
+ * See `record`. Any constant other than the migration lock (0x10c05, database.ts) and the
+ * background-work lock (0x10c06, leadership.ts).
+ */
+const EVENT_ORDER_LOCK = 0x10c07;
+
 /** Events and the rule engine's state in PostgreSQL. */
 export class PgEventStore implements EventStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -81,6 +87,11 @@ export class PgEventStore implements EventStore {
     return inTransaction(this.pool, async (client) => {
       let stored: FleetEvent[] = [];
       if (events.length > 0) {
+        // Events become visible in id order: ids are drawn and committed under one lock, so a
+        // reader that sees an event sees every one before it (the notification fan-out reads
+        // "events after the last id it took", and must never skip one committed late). Events
+        // are few (crossings, episodes), so nodes seldom wait on each other here.
+        await client.query("SELECT pg_advisory_xact_lock($1)", [EVENT_ORDER_LOCK]);
         const { rows } = await client.query<Omit<EventRow, "lat" | "lon" | "details">>(
           INSERT_EVENTS,
           [

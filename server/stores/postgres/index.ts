@@ -6,6 +6,7 @@ import { migrate, openPool, redact } from "./database.ts";
 import { PgDeviceStore } from "./devices.ts";
 import { PgEventStore } from "./events.ts";
 import { PgGeofenceStore } from "./geofences.ts";
+import { PgNotificationStore } from "./notifications.ts";
 import { Leadership } from "./leadership.ts";
 import { Partitions } from "./partitions.ts";
 import { PgPositionStore } from "./positions.ts";
@@ -100,6 +101,7 @@ export async function openPostgresStores(
     tracks: new PgTrackStore(pool),
     geofences: new PgGeofenceStore(pool),
     events: new PgEventStore(pool),
+    notifications: new PgNotificationStore(pool),
     health: () => (failure ? { ok: false, reason: failure } : { ok: true }),
     leadsBackgroundWork: () => leadership.leads,
     observeCommits(observer) {

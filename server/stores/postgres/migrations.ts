@@ -138,4 +138,53 @@ export const PG_MIGRATIONS: readonly string[] = [
     state      TEXT NOT NULL
   );
   `,
+  // 3: notifications, as SQLite's version 9.
+  `
+  CREATE TABLE webhooks (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    BIGINT NOT NULL,
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhooks_by_user ON webhooks (user_id);
+  CREATE TABLE rules (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    BIGINT NOT NULL,
+    name       TEXT NOT NULL,
+    types      TEXT NOT NULL,
+    devices    TEXT NOT NULL,
+    groups     TEXT NOT NULL,
+    geofences  TEXT NOT NULL,
+    hours      TEXT,
+    webhooks   TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX rules_by_user ON rules (user_id);
+  CREATE TABLE outbox (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    webhook_id   BIGINT NOT NULL,
+    event_id     BIGINT NOT NULL,
+    event_type   TEXT NOT NULL,
+    device_uid   TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      BIGINT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    last_error   TEXT,
+    last_status  INTEGER,
+    created_at   BIGINT NOT NULL,
+    delivered_at BIGINT,
+    UNIQUE (webhook_id, event_id)
+  );
+  CREATE INDEX outbox_pending ON outbox (webhook_id, device_uid, id) WHERE status = 'pending';
+  CREATE INDEX outbox_by_webhook ON outbox (webhook_id, id);
+  CREATE INDEX outbox_by_created ON outbox (created_at);
+  CREATE INDEX outbox_pending_by_created ON outbox (created_at) WHERE status = 'pending';
+  CREATE TABLE fanout_cursor (
+    name     TEXT PRIMARY KEY,
+    event_id BIGINT NOT NULL
+  );
+  `,
 ];

@@ -102,7 +102,18 @@ export class PgUserStore implements UserStore {
         [name],
       );
       if (rows.length === 0) return false;
-      for (const table of ["user_devices", "user_groups", "sessions", "api_tokens"]) {
+      await client.query(
+        "DELETE FROM outbox WHERE webhook_id IN (SELECT id FROM webhooks WHERE user_id = $1)",
+        [rows[0]!.id],
+      );
+      for (const table of [
+        "user_devices",
+        "user_groups",
+        "sessions",
+        "api_tokens",
+        "webhooks",
+        "rules",
+      ]) {
         await client.query(`DELETE FROM ${table} WHERE user_id = $1`, [rows[0]!.id]);
       }
       return true;

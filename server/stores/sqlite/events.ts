@@ -4,7 +4,7 @@ import type { EventFilter, EventStore, NewEvent, RuleState } from "../ports.ts";
 import type { Db } from "./database.ts";
 import type { Exclusive } from "./device-keys.ts";
 
-type EventRow = [
+export type EventRow = [
   id: number,
   deviceUid: string,
   type: EventType,
@@ -15,9 +15,18 @@ type EventRow = [
   details: string,
 ];
 
-const EVENT_COLUMNS = "id, device_uid, type, ts, lat, lon, geofence, details";
+export const EVENT_COLUMNS = "id, device_uid, type, ts, lat, lon, geofence, details";
 
-function toEvent([id, deviceId, type, ts, lat, lon, geofence, details]: EventRow): FleetEvent {
+export function toEvent([
+  id,
+  deviceId,
+  type,
+  ts,
+  lat,
+  lon,
+  geofence,
+  details,
+]: EventRow): FleetEvent {
   return {
     id,
     deviceId,

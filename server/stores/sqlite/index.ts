@@ -7,6 +7,7 @@ import { DeviceKeys } from "./device-keys.ts";
 import { SqliteDeviceStore } from "./devices.ts";
 import { SqliteEventStore } from "./events.ts";
 import { SqliteGeofenceStore } from "./geofences.ts";
+import { SqliteNotificationStore } from "./notifications.ts";
 import { PositionInserter } from "./inserts.ts";
 import type { PackedPositions } from "./packed.ts";
 import { SqlitePositionStore } from "./positions.ts";
@@ -69,6 +70,7 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
     tracks: new SqliteTrackStore(db, keys, marks, exclusive),
     geofences: new SqliteGeofenceStore(db, exclusive),
     events: new SqliteEventStore(db, exclusive),
+    notifications: new SqliteNotificationStore(db, exclusive),
     health() {
       // A worker that keeps dying is broken for good; a failed commit (the file locked by
       // another process past busy_timeout, a full disk) holds until a commit succeeds again.

@@ -174,4 +174,59 @@ export const MIGRATIONS: readonly string[] = [
     state      TEXT NOT NULL              -- the engine's own JSON
   ) WITHOUT ROWID;
   `,
+  // 9: notifications (issue #14). Webhooks and rules belong to a user; rules name devices by id,
+  // groups by name and fences and webhooks by id, as JSON lists. The outbox holds one row per
+  // event and webhook, its body stored once so every retry sends (and signs) the same bytes;
+  // (webhook_id, event_id) is the duplicate check. fanout_cursor holds the newest event id fanned
+  // out into it, moved in the transaction that adds its rows. AUTOINCREMENT: a removed webhook's
+  // id never names another one, and outbox ids keep the order events were fanned out in.
+  `
+  CREATE TABLE webhooks (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    url        TEXT NOT NULL,
+    secret     TEXT NOT NULL,             -- the HMAC key: kept as is, it signs every body
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhooks_by_user ON webhooks (user_id);
+  CREATE TABLE rules (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    types      TEXT NOT NULL,             -- JSON list of event types; [] any
+    devices    TEXT NOT NULL,             -- JSON list of device ids
+    groups     TEXT NOT NULL,             -- JSON list of group names
+    geofences  TEXT NOT NULL,             -- JSON list of fence ids; [] any
+    hours      TEXT,                      -- JSON RuleHours, NULL always
+    webhooks   TEXT NOT NULL,             -- JSON list of webhook ids
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX rules_by_user ON rules (user_id);
+  CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id   INTEGER NOT NULL,
+    event_id     INTEGER NOT NULL,
+    event_type   TEXT NOT NULL,
+    device_uid   TEXT NOT NULL,
+    body         TEXT NOT NULL,           -- the exact JSON sent and signed
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    last_error   TEXT,
+    last_status  INTEGER,
+    created_at   INTEGER NOT NULL,
+    delivered_at INTEGER,
+    UNIQUE (webhook_id, event_id)
+  );
+  -- The lanes' heads: pending rows per (webhook, device), oldest first.
+  CREATE INDEX outbox_pending ON outbox (webhook_id, device_uid, id) WHERE status = 'pending';
+  CREATE INDEX outbox_by_webhook ON outbox (webhook_id, id);
+  CREATE INDEX outbox_by_created ON outbox (created_at);
+  CREATE INDEX outbox_pending_by_created ON outbox (created_at) WHERE status = 'pending';
+  CREATE TABLE fanout_cursor (
+    name     TEXT PRIMARY KEY,
+    event_id INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

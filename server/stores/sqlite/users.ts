@@ -48,6 +48,11 @@ export class SqliteUserStore implements UserStore {
       deleteGroupGrants: db.prepare("DELETE FROM user_groups WHERE user_id = ?"),
       deleteSessions: db.prepare("DELETE FROM sessions WHERE user_id = ?"),
       deleteApiTokens: db.prepare("DELETE FROM api_tokens WHERE user_id = ?"),
+      deleteOutbox: db.prepare(
+        "DELETE FROM outbox WHERE webhook_id IN (SELECT id FROM webhooks WHERE user_id = ?)",
+      ),
+      deleteWebhooks: db.prepare("DELETE FROM webhooks WHERE user_id = ?"),
+      deleteRules: db.prepare("DELETE FROM rules WHERE user_id = ?"),
       insertSession: db.prepare(
         "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)",
       ),
@@ -136,6 +141,9 @@ export class SqliteUserStore implements UserStore {
           this.stmt.deleteGroupGrants,
           this.stmt.deleteSessions,
           this.stmt.deleteApiTokens,
+          this.stmt.deleteOutbox,
+          this.stmt.deleteWebhooks,
+          this.stmt.deleteRules,
           this.stmt.deleteUser,
         ]) {
           stmt.run(id);

@@ -1,0 +1,315 @@
+import type { FleetEvent } from "../../protocol/geofence.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type {
+  NewOutboxRow,
+  NotificationStore,
+  OutboxRow,
+  UserStore,
+  WebhookRecord,
+} from "../stores/ports.ts";
+import type { WebhookSender } from "../webhooks/http-sender.ts";
+import { toUser, type AccessService, type User } from "./access.ts";
+import type { DeviceService } from "./devices.ts";
+import { ruleMatches, WEBHOOK_TIMEOUT_MS, webhookBody, webhookHeaders } from "./notifications.ts";
+
+export interface WebhookDeliveryOptions {
+  /** Wait after the first failed attempt; each further one doubles it (`--webhook-retry-base-ms`). */
+  retryBaseMs: number;
+  /** The longest wait between attempts. */
+  maxBackoffMs: number;
+  /** An event not delivered this long after it entered the outbox is given up. */
+  giveUpAfterMs: number;
+  /** Requests in flight at once, over every webhook. */
+  concurrency: number;
+  timeoutMs: number;
+  /** How often the store is looked at when nothing woke the worker. */
+  pollMs: number;
+  /** Delivered and given-up rows stay in the log this long. */
+  keepMs: number;
+  /** Events fanned out per transaction. */
+  batch: number;
+  /** False while another process of the cluster does this work. */
+  leads: () => boolean;
+  /** In [0, 1): the jitter of each wait (tests may fix it). */
+  random: () => number;
+}
+
+export const WEBHOOK_DELIVERY_DEFAULTS: WebhookDeliveryOptions = {
+  retryBaseMs: 1000,
+  maxBackoffMs: 10 * 60_000,
+  giveUpAfterMs: 24 * 3_600_000,
+  concurrency: 8,
+  timeoutMs: WEBHOOK_TIMEOUT_MS,
+  pollMs: 1000,
+  keepMs: 7 * 24 * 3_600_000,
+  batch: 500,
+  leads: () => true,
+  random: Math.random,
+};
+
+const PURGE_EVERY_MS = 60_000;
+const NOT_VISIBLE = "not sent: the webhook's owner may no longer see this device";
+const GAVE_UP = "gave up: not delivered within 24 h";
+
+/**
+ * Events to webhooks, through the persisted outbox. Two steps, both run by the one process that
+ * leads background work (every SQLite server; one node of a cluster):
+ *
+ * - Fan-out: events after the cursor are matched against every rule, and each (event, webhook)
+ *   a rule sends it to becomes an outbox row; the rows and the cursor move in one transaction, so
+ *   a crash neither loses an event nor adds one twice. Access is asked now, of the rule's owner
+ *   as the store says it is: a grant withdrawn stops what follows.
+ * - Delivery: per webhook and device, rows go in order: the oldest pending row is the lane's head,
+ *   and a head that fails holds the rows behind it until it is delivered or given up (24 h), so a
+ *   receiver gets each device's events in the order they happened. Waits double from the base
+ *   (with ±25 % jitter) up to 10 minutes. A row is marked only after its attempt: a crash during a
+ *   request sends it again after the restart, with the same Idempotency-Key.
+ */
+export class WebhookDelivery {
+  private readonly options: WebhookDeliveryOptions;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopped = false;
+  private turning: Promise<void> | null = null;
+  private again = false;
+  /** Lanes (webhook, device) with a request under way, and the requests. */
+  private readonly lanes = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Aborts the requests under way at stop. */
+  private readonly stopping = new AbortController();
+  private lastPurge = 0;
+
+  constructor(
+    private readonly deps: {
+      store: NotificationStore;
+      users: UserStore;
+      devices: DeviceService;
+      access: AccessService;
+      sender: WebhookSender;
+      clock: Clock;
+      logger: Logger;
+    },
+    options: Partial<WebhookDeliveryOptions> = {},
+  ) {
+    this.options = { ...WEBHOOK_DELIVERY_DEFAULTS, ...options };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.kick();
+  }
+
+  /** Look at the store now (an event was stored here, a request ended). */
+  kick(): void {
+    if (!this.started || this.stopped) return;
+    if (this.turning) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Stop: no new request starts; the ones under way end (their rows stay pending, and go again). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopping.abort();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.turning;
+    await Promise.all(this.inFlight);
+  }
+
+  /** Fan out every event stored so far, now (tests, and the turn itself). */
+  async fanOut(): Promise<void> {
+    const { store } = this.deps;
+    for (;;) {
+      const events = await store.unsentEvents(this.options.batch);
+      if (events.length === 0) return;
+      const rows = await this.rowsFor(events);
+      await store.enqueue(rows, events.at(-1)!.id, this.deps.clock.now());
+      if (events.length < this.options.batch) return;
+    }
+  }
+
+  /**
+   * One turn now, without the timer, resolving once its requests ended: for tests that drive the
+   * clock themselves (the worker need not be started).
+   */
+  async step(): Promise<void> {
+    await this.fanOut();
+    await this.upkeep();
+    await this.deliverDue();
+    await Promise.all(this.inFlight);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.turning = this.turn().then((wait) => {
+        this.turning = null;
+        // Woken while it ran: again at once.
+        this.schedule(this.again ? 0 : wait);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One turn; resolves with how long to wait before the next (it never rejects). */
+  private async turn(): Promise<number> {
+    this.again = false;
+    let wait = this.options.pollMs;
+    try {
+      if (this.options.leads()) {
+        await this.fanOut();
+        await this.upkeep();
+        await this.deliverDue();
+        // A head due already is under way or waits for a free slot: the end of a request wakes
+        // the worker for those.
+        const next = await this.deps.store.nextDue();
+        const now = this.deps.clock.now();
+        if (next !== null && next > now) wait = Math.min(wait, next - now);
+      }
+    } catch (err) {
+      this.deps.logger.error({ err }, "webhook delivery: a turn failed; trying again");
+    }
+    return wait;
+  }
+
+  /** The outbox rows of a run of events: one per event and webhook a matching rule names. */
+  private async rowsFor(events: readonly FleetEvent[]): Promise<NewOutboxRow[]> {
+    const { store, devices, access } = this.deps;
+    const rules = await store.rules();
+    if (rules.length === 0) return [];
+    const users = new Map<number, User>(
+      (await this.deps.users.list()).map((u) => [u.id, toUser(u)]),
+    );
+    const hooks = new Map((await store.webhooks()).map((w) => [w.id, w]));
+    // Devices another process registered since this one loaded its directory.
+    for (const deviceId of new Set(events.map((e) => e.deviceId))) {
+      if (!devices.known(deviceId)) await devices.find(deviceId);
+    }
+    const groupsOf = (deviceId: string) => devices.groupsOf(deviceId);
+    const rows: NewOutboxRow[] = [];
+    for (const event of events) {
+      const targets = new Set<number>();
+      for (const rule of rules) {
+        const owner = users.get(rule.userId);
+        if (!owner || !access.canSee(owner, event.deviceId)) continue;
+        if (!ruleMatches(rule, event, groupsOf)) continue;
+        for (const id of rule.webhooks) {
+          if (hooks.get(id)?.userId === rule.userId) targets.add(id);
+        }
+      }
+      if (targets.size === 0) continue;
+      const name = devices.known(event.deviceId)?.name ?? null;
+      const body = webhookBody(event, { id: event.deviceId, name });
+      for (const webhookId of targets) {
+        rows.push({
+          webhookId,
+          eventId: event.id,
+          eventType: event.type,
+          deviceId: event.deviceId,
+          body,
+        });
+      }
+    }
+    return rows;
+  }
+
+  /** Give up rows too old to send; now and then, forget old finished ones. */
+  private async upkeep(): Promise<void> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const expired = await store.expire(now - this.options.giveUpAfterMs, GAVE_UP);
+    if (expired > 0) this.deps.logger.warn({ expired }, "webhook deliveries given up after 24 h");
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await store.purge(now - this.options.keepMs);
+    }
+  }
+
+  private async deliverDue(): Promise<void> {
+    const { concurrency } = this.options;
+    if (this.inFlight.size >= concurrency || this.stopped) return;
+    const { store, clock, access } = this.deps;
+    // Lanes busy before the query are left alone even if their request ends while it runs: the
+    // row it returns for such a lane may be the one just delivered.
+    const busy = new Set(this.lanes);
+    // Heads of lanes under way come back too: ask for enough to fill every free slot.
+    const due = await store.due(clock.now(), concurrency + busy.size);
+    if (due.length === 0) return;
+    const hooks = new Map((await store.webhooks()).map((w) => [w.id, w]));
+    const users = new Map((await this.deps.users.list()).map((u) => [u.id, toUser(u)]));
+    const unseen: number[] = [];
+    for (const row of due) {
+      if (this.inFlight.size >= concurrency) break;
+      const lane = `${row.webhookId}\n${row.deviceId}`;
+      if (busy.has(lane) || this.lanes.has(lane)) continue;
+      const hook = hooks.get(row.webhookId);
+      if (!hook) continue; // removed meanwhile, with its rows
+      const owner = users.get(hook.userId);
+      if (!owner || !access.canSee(owner, row.deviceId)) {
+        unseen.push(row.id);
+        continue;
+      }
+      this.lanes.add(lane);
+      const attempt = this.attempt(row, hook).finally(() => {
+        this.lanes.delete(lane);
+        this.inFlight.delete(attempt);
+        this.kick();
+      });
+      this.inFlight.add(attempt);
+    }
+    if (unseen.length > 0) {
+      await store.abandon(unseen, NOT_VISIBLE);
+      this.again = true;
+    }
+  }
+
+  private async attempt(row: OutboxRow, hook: WebhookRecord): Promise<void> {
+    const { sender, store, clock, logger } = this.deps;
+    try {
+      const res = await sender.send({
+        url: hook.url,
+        body: row.body,
+        headers: webhookHeaders(hook.secret, row.body, row.eventType, String(row.eventId)),
+        timeoutMs: this.options.timeoutMs,
+        signal: this.stopping.signal,
+      });
+      // Cut short by a shutdown: not the receiver's failure; the row goes again after the start.
+      if (this.stopped) return;
+      const now = clock.now();
+      if (res.error === null) {
+        await store.settle(row.id, {
+          status: "delivered",
+          nextAt: now,
+          lastStatus: res.status,
+          lastError: null,
+          deliveredAt: now,
+        });
+        return;
+      }
+      await store.settle(row.id, {
+        status: "pending",
+        nextAt: now + this.backoff(row.attempts + 1),
+        lastStatus: res.status,
+        lastError: res.error,
+        deliveredAt: null,
+      });
+    } catch (err) {
+      // The store failed (closing, unreachable): the row stays as it was and goes again.
+      logger.warn({ err, outbox: row.id }, "webhook delivery: recording an attempt failed");
+    }
+  }
+
+  /** The wait after the `attempts`-th failed attempt. */
+  private backoff(attempts: number): number {
+    const { retryBaseMs, maxBackoffMs, random } = this.options;
+    const plain = retryBaseMs * 2 ** Math.min(attempts - 1, 40);
+    return Math.round(Math.min(maxBackoffMs, plain * (0.75 + random() * 0.5)));
+  }
+}
