@@ -21,6 +21,13 @@ import type {
   ResetPasswordReply,
   SetAccessRequest,
 } from "../../../protocol/index.ts";
+import type {
+  EventPage,
+  EventType,
+  Geofence,
+  GeofenceChange,
+  NewGeofence,
+} from "../../../protocol/geofence.ts";
 import type { Position } from "../../../protocol/position.ts";
 
 /** The REST calls the dashboard makes. Same origin: in development Vite proxies /api. */
@@ -37,11 +44,14 @@ export class HttpError extends Error {
   readonly status: number;
   /** The server's `error.code` ("invalid_credentials", "rate_limited"…), when it sent one. */
   readonly code: string | undefined;
+  /** The request field the server blamed ("shape.ring", "name"), when it named one. */
+  readonly field: string | undefined;
 
-  constructor(status: number, message: string, code?: string) {
+  constructor(status: number, message: string, code?: string, field?: string) {
     super(message);
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -79,7 +89,7 @@ export async function request<T>(url: string, options: RequestOptions = {}): Pro
   const message = reply?.error?.message || `${res.status} ${res.statusText} for ${url}`;
   if (res.status === 401 && !options.expect401)
     for (const listener of unauthorizedListeners) listener();
-  throw new HttpError(res.status, message, reply?.error?.code);
+  throw new HttpError(res.status, message, reply?.error?.code, reply?.error?.field);
 }
 
 export async function fetchConfig(signal?: AbortSignal): Promise<ClientConfigReply> {
@@ -208,6 +218,52 @@ export function resetPassword(name: string): Promise<ResetPasswordReply> {
 /** Remove a user with their sessions and API tokens. */
 export function removeUser(name: string): Promise<void> {
   return request<void>(`/api/admin/users/${encodeURIComponent(name)}`, { method: "DELETE" });
+}
+
+// ---- geofences and events (issue #14) --------------------------------------------------------
+
+/** Every fence; any signed-in user may read them (they are drawn on every map). */
+export async function fetchGeofences(signal?: AbortSignal): Promise<Geofence[]> {
+  return (await request<{ geofences: Geofence[] }>("/api/geofences", { signal })).geofences;
+}
+
+/** Admins only. Rejects with the server's "field: rule" message when a rule is broken. */
+export function createGeofence(body: NewGeofence): Promise<Geofence> {
+  return request<Geofence>("/api/geofences", { method: "POST", body });
+}
+
+export function updateGeofence(id: number, body: GeofenceChange): Promise<Geofence> {
+  return request<Geofence>(`/api/geofences/${id}`, { method: "PATCH", body });
+}
+
+/** Admins only. The fence's past events stay in the log. */
+export function deleteGeofence(id: number): Promise<void> {
+  return request<void>(`/api/geofences/${id}`, { method: "DELETE" });
+}
+
+export interface EventQuery {
+  device?: string;
+  types?: readonly EventType[];
+  geofence?: number;
+  /** Epoch ms bounds. */
+  from?: number;
+  to?: number;
+  /** An event id from a previous page's `next`: only older events. */
+  before?: number;
+  limit?: number;
+}
+
+/** A page of events, newest first, of the devices this user may see. */
+export function fetchEvents(query: EventQuery = {}, signal?: AbortSignal): Promise<EventPage> {
+  const params = new URLSearchParams();
+  if (query.device) params.set("device", query.device);
+  if (query.types?.length) params.set("type", query.types.join(","));
+  for (const key of ["geofence", "from", "to", "before", "limit"] as const) {
+    const value = query[key];
+    if (value !== undefined) params.set(key, String(Math.floor(value)));
+  }
+  const search = params.toString();
+  return request<EventPage>(`/api/events${search ? `?${search}` : ""}`, { signal });
 }
 
 /** A sentence for the user: the server's own message when there is one. */

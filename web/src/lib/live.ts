@@ -1,5 +1,6 @@
 import { io, type Socket } from "socket.io-client";
 import { LIVE_NAMESPACE } from "../../../protocol/events.ts";
+import type { FleetEvent } from "../../../protocol/geofence.ts";
 import type { LiveClientToServer, LiveServerToClient } from "../../../protocol/index.ts";
 import { connection, type ConnectionState } from "./state/connection.svelte.ts";
 import type { Fleet } from "./state/fleet.svelte.ts";
@@ -22,8 +23,15 @@ function isUnauthorized(err: Error & { data?: { code?: string } }): boolean {
  * come at any time (a cluster node resynchronising), and simply replaces the fleet again.
  * The handshake carries the session cookie (same origin); when the server refuses it, the socket
  * stops and `onUnauthorized` runs. Returns a function that closes the socket.
+ *
+ * `fleet:event` (a fence crossed, an overspeed) goes to `onEvent`; `onResync` runs on every
+ * snapshot after the first, when whatever was missed while away should be fetched again.
  */
-export function startLive(fleet: Fleet, onUnauthorized: () => void): () => void {
+export function startLive(
+  fleet: Fleet,
+  onUnauthorized: () => void,
+  hooks: { onEvent?: (event: FleetEvent) => void; onResync?: () => void } = {},
+): () => void {
   // A previous session's socket may have left "live" behind.
   connection.state = "connecting";
   connection.lastMessageAt = 0;
@@ -37,6 +45,7 @@ export function startLive(fleet: Fleet, onUnauthorized: () => void): () => void 
 
   socket.on("fleet:snapshot", (snapshot) => {
     fleet.replace(snapshot);
+    if (hadSnapshot) hooks.onResync?.();
     hadSnapshot = true;
     failures = 0;
     connection.state = "live";
@@ -45,6 +54,11 @@ export function startLive(fleet: Fleet, onUnauthorized: () => void): () => void 
 
   socket.on("fleet:updated", (batch) => {
     fleet.apply(batch);
+    connection.lastMessageAt = Date.now();
+  });
+
+  socket.on("fleet:event", (event) => {
+    hooks.onEvent?.(event);
     connection.lastMessageAt = Date.now();
   });
 

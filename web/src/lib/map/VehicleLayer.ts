@@ -3,7 +3,7 @@ import { worldToLatLng } from "../geo/projection.ts";
 import { sampleVehicle, type Fleet, type Vehicle } from "../state/fleet.svelte.ts";
 import { DrawnVehicles } from "./drawn-vehicles.ts";
 import { FollowCamera, type Insets, type ScreenTransform } from "./follow-camera.ts";
-import { selectedVehicle, vehicleLabel } from "./glyphs.ts";
+import { highlightRing, selectedVehicle, vehicleLabel } from "./glyphs.ts";
 import { SpriteBlitter } from "./sprites.ts";
 import { paintVehicles } from "./vehicle-painter.ts";
 
@@ -45,6 +45,8 @@ export class VehicleLayer extends L.Layer {
   private lastDrawnAttr = -1;
   private selectedId: string | null = null;
   private hovered: Vehicle | null = null;
+  /** Vehicles an event just concerned: id → until when (Date.now()) they pulse. */
+  private highlights: ReadonlyMap<string, number> = new Map();
 
   constructor(options: VehicleLayerOptions) {
     super();
@@ -83,6 +85,17 @@ export class VehicleLayer extends L.Layer {
   setSelected(id: string | null): void {
     this.selectedId = id;
     this.redraw();
+  }
+
+  /** Pulse a ring around these vehicles until the given times (Date.now()). */
+  setHighlights(highlights: ReadonlyMap<string, number>): void {
+    this.highlights = highlights;
+    this.redraw();
+  }
+
+  /** The vehicle drawn under this container point, if any. */
+  vehicleAt(point: L.Point): string | null {
+    return this.drawn.hit(this.fleet.list, point.x, point.y)?.id ?? null;
   }
 
   /** Keep the map centred on this vehicle (null stops following). */
@@ -152,7 +165,7 @@ export class VehicleLayer extends L.Layer {
     if (!this.lmap || !this.ctx || this.zooming) return;
     const following = this.camera.step(this.lmap, now, this.transform());
     const gliding = this.draw(now);
-    if (following || gliding) this.redraw();
+    if (following || gliding || this.highlights.size > 0) this.redraw();
   };
 
   private resize(): void {
@@ -205,6 +218,16 @@ export class VehicleLayer extends L.Layer {
       drawn.add(i, x, y);
     }
 
+    // Under the arrows: rings around the vehicles an event just concerned.
+    if (this.highlights.size > 0) {
+      const wall = Date.now();
+      for (const [id, until] of this.highlights) {
+        const v = this.fleet.get(id);
+        if (!v || until < wall || !drawn.has(list, v)) continue;
+        highlightRing(ctx, drawn.xs[v.index]!, drawn.ys[v.index]!, now);
+      }
+    }
+
     // Smaller arrows when zoomed out, where vehicles crowd together.
     const scale = k >= 2 ** 12 ? 1 : 0.75;
     paintVehicles(ctx, list, drawn, scale, this.sprites, this.dpr);
@@ -229,7 +252,9 @@ export class VehicleLayer extends L.Layer {
   private hover(v: Vehicle | null): void {
     if (v === this.hovered) return;
     this.hovered = v;
-    if (this.canvas) this.canvas.style.cursor = v ? "pointer" : "";
+    // The canvas lets the pointer through to the fences under it (app.css): the map's
+    // container shows the hand instead.
+    this.lmap?.getContainer().classList.toggle("locus-vehicle-hover", v !== null);
     this.redraw();
   }
 

@@ -88,3 +88,29 @@ export function vehicleLabel(
   ctx.textBaseline = "middle";
   ctx.fillText(v.label, left + 6, y + 0.5);
 }
+
+/** Milliseconds of one pulse of the ring around a vehicle an event concerns. */
+const PULSE_MS = 1400;
+export const HIGHLIGHT_COLOR = "#f59e0b";
+
+/** A ring that swells and fades around a vehicle, over a steady one, once per PULSE_MS. */
+export function highlightRing(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  y: number,
+  now: number,
+): void {
+  const t = (now % PULSE_MS) / PULSE_MS;
+  ctx.beginPath();
+  ctx.arc(x, y, 14 + 16 * t, 0, 2 * Math.PI);
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = `rgba(245, 158, 11, ${(0.85 * (1 - t)).toFixed(3)})`;
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.arc(x, y, 14, 0, 2 * Math.PI);
+  ctx.fillStyle = "rgba(245, 158, 11, 0.18)";
+  ctx.fill();
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = HIGHLIGHT_COLOR;
+  ctx.stroke();
+}

@@ -1,0 +1,61 @@
+import type { EventType, FleetEvent } from "../../../protocol/geofence.ts";
+import { formatSpeed } from "./format.ts";
+
+/** How the dashboard words an event: the feed's rows, the toasts, their labels. */
+
+export const EVENT_LABEL: Readonly<Record<EventType, string>> = {
+  geofence_enter: "Entered",
+  geofence_exit: "Left",
+  overspeed: "Speeding",
+};
+
+export interface EventWords {
+  /** "Entered", "Left", "Speeding". */
+  verb: string;
+  /** The fence's name, or the peak speed. */
+  subject: string;
+  /** More about it: the limit and how long, for an overspeed. */
+  more: string | null;
+  /** The whole thing in a sentence, for a screen reader: "van-7 entered Depot". */
+  sentence: string;
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 90 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+}
+
+/** `fenceName`: the name the event carries, or the fence's current one, or null. */
+export function describeEvent(
+  event: FleetEvent,
+  vehicle: string,
+  fenceName: string | null,
+): EventWords {
+  if (event.type === "overspeed") {
+    const peak = num(event.details.peak);
+    const limit = num(event.details.limit);
+    const seconds = num(event.details.durationS);
+    const subject = peak === null ? "over the limit" : formatSpeed(peak);
+    const parts = [];
+    if (limit !== null) parts.push(`limit ${formatSpeed(limit)}`);
+    if (seconds !== null) parts.push(`for ${duration(seconds)}`);
+    const more = parts.length ? parts.join(", ") : null;
+    return {
+      verb: EVENT_LABEL.overspeed,
+      subject,
+      more,
+      sentence: `${vehicle} was speeding: ${subject}${more ? ` (${more})` : ""}`,
+    };
+  }
+  const fence = fenceName ?? "a geofence";
+  const entered = event.type === "geofence_enter";
+  return {
+    verb: EVENT_LABEL[event.type],
+    subject: fence,
+    more: null,
+    sentence: `${vehicle} ${entered ? "entered" : "left"} ${fence}`,
+  };
+}
