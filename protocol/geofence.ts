@@ -108,7 +108,13 @@ export interface Geofence {
 
 // ---- events ------------------------------------------------------------------------------
 
-export const EVENT_TYPES = ["geofence_enter", "geofence_exit", "overspeed"] as const;
+export const EVENT_TYPES = [
+  "geofence_enter",
+  "geofence_exit",
+  "overspeed",
+  "alarm",
+  "battery_low",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Something that happened to a device, as stored, listed over REST and pushed live. */
@@ -122,7 +128,10 @@ export interface FleetEvent {
   lon: number;
   /** The fence it concerns, or null. */
   geofenceId: number | null;
-  /** Type-specific facts: an overspeed's peak and limit, a fence's name at the time. */
+  /**
+   * Type-specific facts: a fence's name at the time; an overspeed's `peak`, `limit` (m/s),
+   * `durationS`, `endedAt`; an alarm's `alarm` ("sos", …); a low battery's `battery`, `threshold`.
+   */
   details: Record<string, string | number | boolean | null>;
 }
 

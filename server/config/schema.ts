@@ -155,6 +155,9 @@ export const configSchema = z.object({
   overspeedSeconds: z.number().min(0).default(10).register(settingDocs, {
     description: "an overspeed episode counts once it lasts this long",
   }),
+  lowBatteryPercent: z.number().min(0).max(100).default(15).register(settingDocs, {
+    description: "a `battery_low` event when a device reports less than this (0: never)",
+  }),
   geofenceHysteresisM: z.number().min(0).default(10).register(settingDocs, {
     description:
       "metres past a fence's boundary a device must go before enter or exit counts, so jitter on the line raises nothing",

@@ -12,6 +12,10 @@ import type { GeofenceService } from "./geofences.ts";
 /** The fix as the rules see it: where, when, and how fast if the device said. */
 export interface RuleFix extends TimedPoint {
   speed?: number;
+  /** Percent, as the device reported it. */
+  battery?: number;
+  /** The device's own alarm (Traccar Client's `alarm`: "sos", "general", …). */
+  alarm?: string;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface DeviceRuleState {
     limit: number;
     fence: number | null;
   } | null;
+  /** Below the low-battery threshold, and not yet back above it with margin (absent: no). */
+  batteryLow?: boolean;
 }
 
 export interface EventRulesConfig {
@@ -42,7 +48,12 @@ export interface EventRulesConfig {
   hysteresisM: number;
   /** Fixes further apart than this end an overspeed episode (no claim across a gap). */
   maxGapMs: number;
+  /** Percent below which a battery is low (0: never). */
+  lowBatteryPercent: number;
 }
+
+/** A battery counts as recharged this many points above the threshold, so one hovering at it warns once. */
+const BATTERY_MARGIN = 5;
 
 export function emptyState(): DeviceRuleState {
   return { ts: Number.NEGATIVE_INFINITY, last: null, fences: {}, overspeed: null };
@@ -108,11 +119,30 @@ export class EventRules {
     }
     const episodeBefore = state.overspeed?.start.ts;
     this.overspeed(deviceId, state, fix, events);
+    const batteryBefore = state.batteryLow;
+    this.deviceSays(deviceId, state, fix, events);
     state.ts = fix.ts;
-    state.last = fix;
+    state.last = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
     const changed =
-      events.length > 0 || fencesChanged || episodeBefore !== state.overspeed?.start.ts;
+      events.length > 0 ||
+      fencesChanged ||
+      episodeBefore !== state.overspeed?.start.ts ||
+      batteryBefore !== state.batteryLow;
     return { events, changed };
+  }
+
+  /** What the device itself reports: an alarm (each fix that carries one), a battery running low. */
+  private deviceSays(deviceId: string, state: DeviceRuleState, fix: RuleFix, events: NewEvent[]) {
+    const at = { deviceId, ts: fix.ts, lat: fix.lat, lon: fix.lon, geofenceId: null };
+    if (fix.alarm) events.push({ ...at, type: "alarm", details: { alarm: fix.alarm } });
+    const threshold = this.config.lowBatteryPercent;
+    if (fix.battery === undefined || threshold <= 0) return;
+    if (!state.batteryLow && fix.battery < threshold) {
+      state.batteryLow = true;
+      events.push({ ...at, type: "battery_low", details: { battery: fix.battery, threshold } });
+    } else if (state.batteryLow && fix.battery >= threshold + BATTERY_MARGIN) {
+      delete state.batteryLow;
+    }
   }
 
   /**

@@ -230,16 +230,27 @@ export class EventService {
   private async storedAfter(deviceId: string, after: number, upTo: number): Promise<RuleFix[]> {
     const fixes: RuleFix[] = [];
     for await (const page of this.deps.positions.scan(deviceId, { from: after + 1, to: upTo })) {
-      for (const [ts, lat, lon, speed] of page) {
-        fixes.push(speed === null ? { ts, lat, lon } : { ts, lat, lon, speed });
+      for (const [ts, lat, lon, speed, , , , battery, attributes] of page) {
+        const fix: RuleFix = { ts, lat, lon };
+        if (speed !== null) fix.speed = speed;
+        if (battery !== null) fix.battery = battery;
+        const alarm = attributes === null ? undefined : (JSON.parse(attributes) as Attrs).alarm;
+        if (typeof alarm === "string" && alarm !== "") fix.alarm = alarm;
+        fixes.push(fix);
       }
     }
     return fixes;
   }
 }
 
+type Attrs = Record<string, unknown>;
+
+/** What the rules read of a fix: where, when, how fast, and what the device itself says. */
 function ruleFix(p: Position): RuleFix {
-  return p.speed === undefined
-    ? { ts: p.ts, lat: p.lat, lon: p.lon }
-    : { ts: p.ts, lat: p.lat, lon: p.lon, speed: p.speed };
+  const fix: RuleFix = { ts: p.ts, lat: p.lat, lon: p.lon };
+  if (p.speed !== undefined) fix.speed = p.speed;
+  if (p.battery !== undefined) fix.battery = p.battery;
+  const alarm = p.attributes?.alarm;
+  if (typeof alarm === "string" && alarm !== "") fix.alarm = alarm;
+  return fix;
 }

@@ -96,6 +96,7 @@ export async function createServices(
       overspeedMs: config.overspeedSeconds * 1000,
       hysteresisM: config.geofenceHysteresisM,
       maxGapMs: config.gapMinutes * 60_000,
+      lowBatteryPercent: config.lowBatteryPercent,
     }),
     logger,
   });

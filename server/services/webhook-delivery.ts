@@ -2,6 +2,7 @@ import type { FleetEvent } from "../../protocol/geofence.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type {
+  AttemptOutcome,
   NewOutboxRow,
   NotificationStore,
   OutboxRow,
@@ -49,6 +50,7 @@ export const WEBHOOK_DELIVERY_DEFAULTS: WebhookDeliveryOptions = {
 };
 
 const PURGE_EVERY_MS = 60_000;
+const EXPIRE_EVERY_MS = 10_000;
 const NOT_VISIBLE = "not sent: the webhook's owner may no longer see this device";
 const GAVE_UP = "gave up: not delivered within 24 h";
 
@@ -79,6 +81,13 @@ export class WebhookDelivery {
   /** Aborts the requests under way at stop. */
   private readonly stopping = new AbortController();
   private lastPurge = 0;
+  private lastExpiry = Number.NEGATIVE_INFINITY;
+  private settling: {
+    id: number;
+    outcome: AttemptOutcome;
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }[] = [];
 
   constructor(
     private readonly deps: {
@@ -224,8 +233,12 @@ export class WebhookDelivery {
   private async upkeep(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const expired = await store.expire(now - this.options.giveUpAfterMs, GAVE_UP);
-    if (expired > 0) this.deps.logger.warn({ expired }, "webhook deliveries given up after 24 h");
+    // A 24-hour rule needs no checking at every delivery (each check is a write).
+    if (now - this.lastExpiry >= EXPIRE_EVERY_MS) {
+      this.lastExpiry = now;
+      const expired = await store.expire(now - this.options.giveUpAfterMs, GAVE_UP);
+      if (expired > 0) this.deps.logger.warn({ expired }, "webhook deliveries given up after 24 h");
+    }
     if (now - this.lastPurge >= PURGE_EVERY_MS) {
       this.lastPurge = now;
       await store.purge(now - this.options.keepMs);
@@ -271,7 +284,7 @@ export class WebhookDelivery {
   }
 
   private async attempt(row: OutboxRow, hook: WebhookRecord): Promise<void> {
-    const { sender, store, clock, logger } = this.deps;
+    const { sender, clock, logger } = this.deps;
     try {
       const res = await sender.send({
         url: hook.url,
@@ -283,27 +296,47 @@ export class WebhookDelivery {
       // Cut short by a shutdown: not the receiver's failure; the row goes again after the start.
       if (this.stopped) return;
       const now = clock.now();
-      if (res.error === null) {
-        await store.settle(row.id, {
-          status: "delivered",
-          nextAt: now,
-          lastStatus: res.status,
-          lastError: null,
-          deliveredAt: now,
-        });
-        return;
-      }
-      await store.settle(row.id, {
-        status: "pending",
-        nextAt: now + this.backoff(row.attempts + 1),
-        lastStatus: res.status,
-        lastError: res.error,
-        deliveredAt: null,
-      });
+      await this.settle(
+        row.id,
+        res.error === null
+          ? {
+              status: "delivered",
+              nextAt: now,
+              lastStatus: res.status,
+              lastError: null,
+              deliveredAt: now,
+            }
+          : {
+              status: "pending",
+              nextAt: now + this.backoff(row.attempts + 1),
+              lastStatus: res.status,
+              lastError: res.error,
+              deliveredAt: null,
+            },
+      );
     } catch (err) {
       // The store failed (closing, unreachable): the row stays as it was and goes again.
       logger.warn({ err, outbox: row.id }, "webhook delivery: recording an attempt failed");
     }
+  }
+
+  /**
+   * Attempts that end in the same turn of the event loop are recorded in one store transaction:
+   * under ingest, a write per delivery would wait its turn behind the position commits each time.
+   * Resolves once recorded; the lane stays busy until then, so its next row is not read early.
+   */
+  private settle(id: number, outcome: AttemptOutcome): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.settling.push({ id, outcome, resolve, reject });
+      if (this.settling.length > 1) return;
+      setImmediate(() => {
+        const batch = this.settling.splice(0);
+        this.deps.store.settle(batch).then(
+          () => batch.forEach((a) => a.resolve()),
+          (err: unknown) => batch.forEach((a) => a.reject(err)),
+        );
+      });
+    });
   }
 
   /** The wait after the `attempts`-th failed attempt. */

@@ -373,8 +373,8 @@ export interface NotificationStore {
   due(now: number, limit: number): Promise<OutboxRow[]>;
   /** The earliest `nextAt` of the lanes' heads, or null when no row is pending. */
   nextDue(): Promise<number | null>;
-  /** Record an attempt on a row: `attempts` grows by one. */
-  settle(id: number, outcome: AttemptOutcome): Promise<void>;
+  /** Record attempts, in one transaction: each row's `attempts` grows by one. */
+  settle(attempts: readonly { id: number; outcome: AttemptOutcome }[]): Promise<void>;
   /** Give up rows, pending and due or not, without an attempt (their owner lost sight of the device). */
   abandon(ids: readonly number[], reason: string): Promise<void>;
   /**

@@ -181,6 +181,29 @@ describe("events from fixes", () => {
     });
   });
 
+  it("raises the device's own alarms, and a low battery once until it is recharged", async () => {
+    await bed.start({ lowBatteryPercent: 15 });
+    const phone = await bed.device("phone-1");
+    const t = makePosition().ts;
+    // 12 % warns; 10 and 18 % do not (not recharged: the margin is 5 points); 25 % recharges.
+    const batteries = [50, 12, 10, 18, 9, 25, 11];
+    const fixes = batteries.map((battery, i) => ({
+      ts: t + i * 10_000,
+      lat: DEPOT.lat,
+      lon: DEPOT.lon,
+      battery,
+      ...(i === 3 ? { attributes: { alarm: "sos" } } : {}),
+    }));
+    await report(phone, fixes);
+    await bed.server.locus.services.events.idle();
+    const found = (await events()).reverse();
+    expect(found.map((e) => [e.type, e.ts - t, e.details])).toEqual([
+      ["battery_low", 10_000, { battery: 12, threshold: 15 }],
+      ["alarm", 30_000, { alarm: "sos" }],
+      ["battery_low", 60_000, { battery: 11, threshold: 15 }],
+    ]);
+  });
+
   it("shows a viewer only the events of devices granted to them, and refuses a bad filter", async () => {
     const server = await bed.start({ geofenceHysteresisM: 0 });
     await addFence({ name: "zone", shape: { type: "circle", center: DEPOT, radius: 100 } });

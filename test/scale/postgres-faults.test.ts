@@ -103,3 +103,32 @@ describe("bad configuration fails fast, naming the setting", () => {
     );
   });
 });
+
+describe("a connection lost in the middle of a transaction", () => {
+  it("fails that transaction's next query and does not crash the process", async () => {
+    const { openPool } = await import("../../server/stores/postgres/database.ts");
+    const pool = await openPool(await createDatabase("locus_mid_tx"));
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on("uncaughtException", onUncaught);
+    try {
+      const client = await pool.connect();
+      await client.query("BEGIN");
+      const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      // Between two queries, as a transaction waits on its own work: the server ends the session.
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
+      await admin.end();
+      await new Promise((r) => setTimeout(r, 200));
+      await expect(client.query("SELECT 1")).rejects.toThrow();
+      client.release();
+      // The pool goes on with a fresh connection.
+      expect((await pool.query<{ one: number }>("SELECT 1 AS one")).rows[0]!.one).toBe(1);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      await pool.end();
+    }
+  });
+});

@@ -122,6 +122,7 @@ describe("setting names", () => {
       "--gap-km LOCUS_GAP_KM",
       "--speed-limit-kmh LOCUS_SPEED_LIMIT_KMH",
       "--overspeed-seconds LOCUS_OVERSPEED_SECONDS",
+      "--low-battery-percent LOCUS_LOW_BATTERY_PERCENT",
       "--geofence-hysteresis-m LOCUS_GEOFENCE_HYSTERESIS_M",
       "--metrics-token LOCUS_METRICS_TOKEN",
       "--webhook-allow-private LOCUS_WEBHOOK_ALLOW_PRIVATE",

@@ -30,6 +30,10 @@ export async function openPool(url: string, options: { max?: number } = {}): Pro
   // An idle client that loses its server (a restart) must not crash the process: the next query
   // takes a new connection.
   pool.on("error", () => {});
+  // Nor may a checked-out one, between two queries of a transaction: pg-pool listens only to idle
+  // clients, and a client's unheard "error" is an uncaught exception. The query under way, or the
+  // next one, fails with the reason; release() then drops the broken client.
+  pool.on("connect", (client) => client.on("error", () => {}));
   try {
     await pool.query("SELECT 1");
   } catch (err) {

@@ -220,13 +220,24 @@ export class PgNotificationStore implements NotificationStore {
     return rows[0]?.at ?? null;
   }
 
-  async settle(id: number, outcome: AttemptOutcome): Promise<void> {
-    const { status, nextAt, lastStatus, lastError, deliveredAt } = outcome;
+  async settle(attempts: readonly { id: number; outcome: AttemptOutcome }[]): Promise<void> {
+    if (attempts.length === 0) return;
+    const column = <T>(pick: (o: AttemptOutcome) => T) => attempts.map((a) => pick(a.outcome));
     await this.pool.query(
-      `UPDATE outbox SET attempts = attempts + 1, status = $1, next_at = $2, last_status = $3,
-                         last_error = $4, delivered_at = $5
-       WHERE id = $6 AND status = 'pending'`,
-      [status, nextAt, lastStatus, lastError, deliveredAt, id],
+      `UPDATE outbox o SET attempts = o.attempts + 1, status = a.status, next_at = a.next_at,
+                           last_status = a.last_status, last_error = a.last_error,
+                           delivered_at = a.delivered_at
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::text[], $6::bigint[])
+            AS a(id, status, next_at, last_status, last_error, delivered_at)
+       WHERE o.id = a.id AND o.status = 'pending'`,
+      [
+        attempts.map((a) => a.id),
+        column((o) => o.status),
+        column((o) => o.nextAt),
+        column((o) => o.lastStatus),
+        column((o) => o.lastError),
+        column((o) => o.deliveredAt),
+      ],
     );
   }
 

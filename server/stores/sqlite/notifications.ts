@@ -238,10 +238,15 @@ export class SqliteNotificationStore implements NotificationStore {
     return (this.stmt.nextDue.get() as number | null) ?? null;
   }
 
-  async settle(id: number, outcome: AttemptOutcome): Promise<void> {
-    const { status, nextAt, lastStatus, lastError, deliveredAt } = outcome;
+  async settle(attempts: readonly { id: number; outcome: AttemptOutcome }[]): Promise<void> {
+    if (attempts.length === 0) return;
     await this.exclusive(() =>
-      this.stmt.settle.run(status, nextAt, lastStatus, lastError, deliveredAt, id),
+      this.db.transaction(() => {
+        for (const { id, outcome } of attempts) {
+          const { status, nextAt, lastStatus, lastError, deliveredAt } = outcome;
+          this.stmt.settle.run(status, nextAt, lastStatus, lastError, deliveredAt, id);
+        }
+      })(),
     );
   }
 

@@ -7,6 +7,8 @@ export const EVENT_LABEL: Readonly<Record<EventType, string>> = {
   geofence_enter: "Entered",
   geofence_exit: "Left",
   overspeed: "Speeding",
+  alarm: "Alarm",
+  battery_low: "Low battery",
 };
 
 export interface EventWords {
@@ -48,6 +50,26 @@ export function describeEvent(
       subject,
       more,
       sentence: `${vehicle} was speeding: ${subject}${more ? ` (${more})` : ""}`,
+    };
+  }
+  if (event.type === "alarm") {
+    const alarm = typeof event.details.alarm === "string" ? event.details.alarm : "alarm";
+    const subject = alarm === "sos" ? "SOS" : alarm;
+    return {
+      verb: EVENT_LABEL.alarm,
+      subject,
+      more: null,
+      sentence: `${vehicle} raised an alarm: ${subject}`,
+    };
+  }
+  if (event.type === "battery_low") {
+    const battery = num(event.details.battery);
+    const subject = battery === null ? "below the threshold" : `${Math.round(battery)} %`;
+    return {
+      verb: EVENT_LABEL.battery_low,
+      subject,
+      more: null,
+      sentence: `${vehicle}'s battery is low: ${subject}`,
     };
   }
   const fence = fenceName ?? "a geofence";
