@@ -130,7 +130,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
   // Device gateways sit outside /api (no user session: devices carry their own credentials) and
   // before the dashboard's catch-all page.
   http.use("/osmand", ...osmand);
-  http.use("/owntracks", ...owntracksHandlers({ positions, devices }));
+  http.use("/owntracks", ...owntracksHandlers({ positions, devices, events: services.events }));
   http.get(WS_PATH, (_req, res) => {
     res.setHeader("Upgrade", "websocket");
     res.status(426).json({

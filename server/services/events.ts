@@ -4,7 +4,7 @@ import {
   type EventType,
   type FleetEvent,
 } from "../../protocol/geofence.ts";
-import type { Position } from "../../protocol/index.ts";
+import { TS_FLOOR_MS, type Position } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
 import type { EventStore, LatestFix, NewEvent, PositionStore, RuleState } from "../stores/ports.ts";
 import type { AccessService, User } from "./access.ts";
@@ -103,6 +103,36 @@ export class EventService {
       }
     }
     await this.idle();
+  }
+
+  /**
+   * A region the device's own app watches was entered or left (OwnTracks' `transition`): stored as
+   * an enter or exit without a Locus fence, named after the app's region, once however often the
+   * app resends it.
+   */
+  async phoneTransition(
+    deviceId: string,
+    transition: { entered: boolean; ts: number; lat: number; lon: number; region: string },
+  ): Promise<void> {
+    const { entered, ts, lat, lon, region } = transition;
+    if (!Number.isSafeInteger(ts) || ts < TS_FLOOR_MS) {
+      throw badRequest("ts", "must be epoch milliseconds after 2000-01-01");
+    }
+    if (!(Math.abs(lat) <= 90)) throw badRequest("lat", "must be between -90 and 90");
+    if (!(Math.abs(lon) <= 180)) throw badRequest("lon", "must be between -180 and 180");
+    const name = region.trim().slice(0, 64) || "a region of the phone";
+    const event: NewEvent = {
+      deviceId,
+      type: entered ? "geofence_enter" : "geofence_exit",
+      ts,
+      lat,
+      lon,
+      geofenceId: null,
+      details: { name, source: "phone" },
+    };
+    for (const stored of await this.deps.store.record([event], [])) {
+      for (const listener of this.listeners) listener(stored);
+    }
   }
 
   /** Resolves when every fix taken so far has been through the rules. */

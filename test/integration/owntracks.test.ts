@@ -137,7 +137,7 @@ describe("OwnTracks HTTP mode", () => {
     ]);
   });
 
-  it("accepts and ignores other message types and empty bodies with 200 []", async () => {
+  it("accepts other message types and empty bodies with 200 [], storing no position", async () => {
     const server = await bed.start();
     const headers = { "x-limit-u": "jane", "x-limit-d": "phone" };
     const tst = nextSeconds();
@@ -163,6 +163,41 @@ describe("OwnTracks HTTP mode", () => {
     }
     expect(await post(server.url, "", headers)).toMatchObject({ status: 200, text: "[]" });
     expect(await storedRows(server.db, "jane.phone")).toHaveLength(0);
+  });
+
+  it("turns the phone's own region transitions into enter and exit events, once each", async () => {
+    const server = await bed.start();
+    const headers = { "x-limit-u": "jane", "x-limit-d": "phone" };
+    const tst = nextSeconds();
+    const transition = (event: string, at: number) => ({
+      _type: "transition",
+      wtst: tst - 100,
+      lat: 52.52,
+      lon: 13.4,
+      tst: at,
+      acc: 10,
+      tid: "jp",
+      event,
+      desc: "Home",
+      t: "c",
+    });
+    for (const message of [
+      transition("leave", tst),
+      transition("leave", tst),
+      transition("enter", tst + 60),
+    ]) {
+      expect(await post(server.url, message, headers)).toMatchObject({ status: 200, text: "[]" });
+    }
+    const bad = await post(server.url, transition("arrive", tst + 90), headers);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error.field).toBe("event");
+    const { events } = await (await server.fetch("/api/events")).json();
+    expect(
+      events.map((e: { type: string; ts: number; details: unknown }) => [e.type, e.ts, e.details]),
+    ).toEqual([
+      ["geofence_enter", (tst + 60) * 1000, { name: "Home", source: "phone" }],
+      ["geofence_exit", tst * 1000, { name: "Home", source: "phone" }],
+    ]);
   });
 
   it("refuses wrong or missing passwords and unknown devices, as the device rules say", async () => {

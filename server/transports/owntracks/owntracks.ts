@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler } from "express";
 import type { Position } from "../../../protocol/index.ts";
 import { badRequest } from "../../services/errors.ts";
+import type { EventService } from "../../services/events.ts";
 import {
   basicCredentials,
   KMH_MS,
@@ -59,6 +60,21 @@ export function owntracksDeviceId(req: Request, basicUser: string | undefined): 
   return single;
 }
 
+/** `{"_type":"transition","event":"enter"|"leave","desc":"Home","tst":…,"lat":…,"lon":…}` */
+function transitionOf(message: Record<string, unknown>) {
+  const { event, desc } = message;
+  if (event !== "enter" && event !== "leave")
+    throw badRequest("event", 'must be "enter" or "leave"');
+  const lat = numberField("lat", message.lat);
+  const lon = numberField("lon", message.lon);
+  const tst = numberField("tst", message.tst);
+  if (lat === undefined) throw badRequest("lat", "is required");
+  if (lon === undefined) throw badRequest("lon", "is required");
+  if (tst === undefined) throw badRequest("tst", "is required");
+  if (desc !== undefined && typeof desc !== "string") throw badRequest("desc", "must be a string");
+  return { entered: event === "enter", ts: Math.round(tst * 1000), lat, lon, region: desc ?? "" };
+}
+
 function locationToPosition(message: Record<string, unknown>): Position {
   const lat = numberField("lat", message.lat);
   const lon = numberField("lon", message.lon);
@@ -94,8 +110,10 @@ function locationToPosition(message: Record<string, unknown>): Position {
   return position;
 }
 
-export function owntracksHandlers(deps: GatewayDeps): RequestHandler[] {
-  const { positions, devices } = deps;
+export function owntracksHandlers(
+  deps: GatewayDeps & { events: Pick<EventService, "phoneTransition"> },
+): RequestHandler[] {
+  const { positions, devices, events } = deps;
   const readBody = express.text({ type: () => true, limit: "256kb" });
 
   const handle: RequestHandler = async (req, res) => {
@@ -118,7 +136,11 @@ export function owntracksHandlers(deps: GatewayDeps): RequestHandler[] {
     }
     const fields = message as Record<string, unknown>;
     if (typeof fields._type !== "string") throw badRequest("_type", "is required");
-    // Waypoints, transitions, cards, lwt…: accepted so the app does not queue them, not stored.
+    if (fields._type === "transition") {
+      await events.phoneTransition(id, transitionOf(fields));
+      return void res.json([]);
+    }
+    // Waypoints, cards, lwt…: accepted so the app does not queue them, not stored.
     if (fields._type !== "location") return void res.json([]);
 
     const position = locationToPosition(fields);
