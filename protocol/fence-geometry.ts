@@ -75,6 +75,21 @@ export class FenceGeometry {
   private readonly maxY: number;
   /** `trace`'s list of the edges near a move (reused: one trace runs at a time). */
   private readonly near: Uint32Array;
+  /** The move `trace` is measuring (reused, for the same reason). */
+  private readonly move = {
+    ax: 0,
+    ay: 0,
+    mx: 0,
+    my: 0,
+    /** How many of `near` are in use. */
+    count: 0,
+    /** Squared distance beyond which edges are not measured. */
+    far: 0,
+    /** A polygon's stretches along the move: where each starts (f) and its sign. */
+    stretches: 1,
+    starts: [0],
+    signs: [1],
+  };
 
   constructor(shape: Shape) {
     const plane = project(shape);
@@ -184,28 +199,29 @@ export class FenceGeometry {
   }
 
   /**
-   * The signed distance along the move (ax, ay) + f·(mx, my), f in [0, 1], for `trace`: exact
-   * where it is within `cap` of the boundary and ±cap beyond, which keeps every level nearer than
-   * `cap` where it is and the function 1-Lipschitz. Only the edges that come within `cap` of the
-   * move's box are measured; a polygon's sign comes from where the move meets its edges, each
-   * stretch in between tested once.
+   * Set up `distanceAlong` for the move (ax, ay) + f·(mx, my), f in [0, 1]: exact where it is
+   * within `cap` of the boundary and ±cap beyond, which keeps every level nearer than `cap` where
+   * it is and the function 1-Lipschitz. Only the edges that come within `cap` of the move's box
+   * are measured; a polygon's sign comes from where the move meets its edges, each stretch in
+   * between tested once.
+   *
+   * The move lives in fields rather than in closures: a trace runs thousands of times a second,
+   * and every closure made per call costs an allocation (and, under tsx, a `__name` property).
    */
-  private alongMove(
-    ax: number,
-    ay: number,
-    mx: number,
-    my: number,
-    cap: number,
-  ): (f: number) => number {
-    if (this.kind === CIRCLE) {
-      return (f) => {
-        const x = ax + f * mx;
-        const y = ay + f * my;
-        return Math.sqrt(x * x + y * y) - this.offset;
-      };
-    }
-    const { ex, ey, edx, edy, inv, near } = this;
+  private beginMove(ax: number, ay: number, mx: number, my: number, cap: number): void {
+    const move = this.move;
+    move.ax = ax;
+    move.ay = ay;
+    move.mx = mx;
+    move.my = my;
+    move.count = 0;
+    move.stretches = 1;
+    move.starts[0] = 0;
+    move.signs[0] = 1;
+    if (this.kind === CIRCLE) return;
+    const { ex, ey, edx, edy, near } = this;
     const reach = cap + this.offset;
+    move.far = reach * reach;
     const west = Math.min(ax, ax + mx) - reach;
     const east = Math.max(ax, ax + mx) + reach;
     const south = Math.min(ay, ay + my) - reach;
@@ -222,79 +238,86 @@ export class FenceGeometry {
       if (y1 > north && y2 > north) continue;
       near[count++] = i;
     }
+    move.count = count;
+    if (this.kind === POLYGON) this.stretches();
+  }
 
-    // A polygon's sign, stretch by stretch between the points where the move meets an edge.
-    const starts: number[] = [0];
-    const signs: number[] = [1];
-    if (this.kind === POLYGON) {
-      const meets: number[] = [];
-      const m2 = mx * mx + my * my;
-      for (let k = 0; k < count; k++) {
-        const i = near[k]!;
-        const ux = ex[i]! - ax;
-        const uy = ey[i]! - ay;
-        const dx = edx[i]!;
-        const dy = edy[i]!;
-        const denominator = mx * dy - my * dx;
-        if (denominator === 0) {
-          // Parallel; on the move's line, its ends bound where the two overlap.
-          if (ux * my - uy * mx === 0) {
-            meets.push((ux * mx + uy * my) / m2, ((ux + dx) * mx + (uy + dy) * my) / m2);
-          }
-          continue;
+  /** A polygon's sign along the move, stretch by stretch between where it meets an edge. */
+  private stretches(): void {
+    const { ex, ey, edx, edy, near, move } = this;
+    const { ax, ay, mx, my, count, starts, signs } = move;
+    const meets: number[] = [];
+    const m2 = mx * mx + my * my;
+    for (let k = 0; k < count; k++) {
+      const i = near[k]!;
+      const ux = ex[i]! - ax;
+      const uy = ey[i]! - ay;
+      const dx = edx[i]!;
+      const dy = edy[i]!;
+      const denominator = mx * dy - my * dx;
+      if (denominator === 0) {
+        // Parallel; on the move's line, its ends bound where the two overlap.
+        if (ux * my - uy * mx === 0) {
+          meets.push((ux * mx + uy * my) / m2, ((ux + dx) * mx + (uy + dy) * my) / m2);
         }
-        const f = (ux * dy - uy * dx) / denominator;
-        const t = (ux * my - uy * mx) / denominator;
-        // Generous at the ends: a meeting too many only splits a stretch, one missed flips it.
-        if (f > -1e-9 && f < 1 + 1e-9 && t > -1e-9 && t < 1 + 1e-9) meets.push(f);
+        continue;
       }
-      const cuts = meets.filter((f) => f > 0 && f < 1).sort((p, q) => p - q);
-      cuts.push(1);
-      starts.length = 0;
-      signs.length = 0;
-      let from = 0;
-      for (const to of cuts) {
-        if (!(to > from)) continue;
-        const mid = (from + to) / 2;
-        starts.push(from);
-        signs.push(this.contains(ax + mid * mx, ay + mid * my) ? -1 : 1);
-        from = to;
-      }
+      const f = (ux * dy - uy * dx) / denominator;
+      const t = (ux * my - uy * mx) / denominator;
+      // Generous at the ends: a meeting too many only splits a stretch, one missed flips it.
+      if (f > -1e-9 && f < 1 + 1e-9 && t > -1e-9 && t < 1 + 1e-9) meets.push(f);
     }
-    const signAt = (f: number): number => {
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid]! <= f) lo = mid;
-        else hi = mid - 1;
-      }
-      return signs[lo]!;
-    };
+    const cuts = meets.filter((f) => f > 0 && f < 1).sort((p, q) => p - q);
+    cuts.push(1);
+    let stretches = 0;
+    let from = 0;
+    for (const to of cuts) {
+      if (!(to > from)) continue;
+      const mid = (from + to) / 2;
+      starts[stretches] = from;
+      signs[stretches++] = this.contains(ax + mid * mx, ay + mid * my) ? -1 : 1;
+      from = to;
+    }
+    move.stretches = stretches;
+  }
 
-    const corridor = this.kind === CORRIDOR;
-    const far = reach * reach;
-    return (f) => {
-      const x = ax + f * mx;
-      const y = ay + f * my;
-      let best = far;
-      for (let k = 0; k < count; k++) {
-        const i = near[k]!;
-        const x1 = ex[i]!;
-        const y1 = ey[i]!;
-        const dx = edx[i]!;
-        const dy = edy[i]!;
-        let t = ((x - x1) * dx + (y - y1) * dy) * inv[i]!;
-        if (t < 0) t = 0;
-        else if (t > 1) t = 1;
-        const qx = x1 + t * dx - x;
-        const qy = y1 + t * dy - y;
-        const d2 = qx * qx + qy * qy;
-        if (d2 < best) best = d2;
-      }
-      const distance = Math.sqrt(best);
-      return corridor ? distance - this.offset : signAt(f) * distance;
-    };
+  /** The signed distance at `f` along the move `beginMove` set up. */
+  private distanceAlong(f: number): number {
+    const { ax, ay, mx, my, count, far } = this.move;
+    const x = ax + f * mx;
+    const y = ay + f * my;
+    if (this.kind === CIRCLE) return Math.sqrt(x * x + y * y) - this.offset;
+    const { ex, ey, edx, edy, inv, near } = this;
+    let best = far;
+    for (let k = 0; k < count; k++) {
+      const i = near[k]!;
+      const x1 = ex[i]!;
+      const y1 = ey[i]!;
+      const dx = edx[i]!;
+      const dy = edy[i]!;
+      let t = ((x - x1) * dx + (y - y1) * dy) * inv[i]!;
+      if (t < 0) t = 0;
+      else if (t > 1) t = 1;
+      const qx = x1 + t * dx - x;
+      const qy = y1 + t * dy - y;
+      const d2 = qx * qx + qy * qy;
+      if (d2 < best) best = d2;
+    }
+    const distance = Math.sqrt(best);
+    return this.kind === CORRIDOR ? distance - this.offset : this.signAt(f) * distance;
+  }
+
+  /** A polygon's sign at `f` along the move: the stretch it falls in, by bisection. */
+  private signAt(f: number): number {
+    const { starts, signs, stretches } = this.move;
+    let lo = 0;
+    let hi = stretches - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= f) lo = mid;
+      else hi = mid - 1;
+    }
+    return signs[lo]!;
   }
 
   /**
@@ -333,36 +356,28 @@ export class FenceGeometry {
       }
     }
 
-    const pointAt = (f: number): TimedPoint =>
-      f === 0
-        ? { lat: a.lat, lon: a.lon, ts: a.ts }
-        : { lat: a.lat + f * dLat, lon: wrapLon(a.lon + f * dLon), ts: a.ts + f * (b.ts - a.ts) };
-    const distanceAt =
-      length > 0 ? this.alongMove(ax, ay, mx, my, half + REACH_M) : () => this.distanceAt(ax, ay);
-    /** On the far side of the boundary from `state.inside` (the boundary itself is not). */
-    const against = (d: number) => (state.inside ? d > 0 : d < 0);
-    const confirm = (f: number, d: number) => {
-      if (against(d) && Math.abs(d) >= half) {
-        transitions.push({ inside: !state.inside, at: state.crossing ?? pointAt(f) });
-        state.inside = !state.inside;
-        state.crossing = null;
-      }
-    };
+    // A move of no length is measured where it is, once.
+    if (!(length > 0)) {
+      const d = this.distanceAt(ax, ay);
+      if (!against(state, d)) state.crossing = null;
+      else state.crossing ??= pointOn(a, b, 0);
+      confirm(state, transitions, d, half, a, b, 0);
+      return transitions;
+    }
 
+    this.beginMove(ax, ay, mx, my, half + REACH_M);
     let f = 0;
-    let d = distanceAt(0);
-    if (!against(d)) state.crossing = null;
-    else state.crossing ??= pointAt(0);
-    confirm(0, d);
-    if (!(length > 0)) return transitions;
-
+    let d = this.distanceAlong(0);
+    if (!against(state, d)) state.crossing = null;
+    else state.crossing ??= pointOn(a, b, 0);
+    confirm(state, transitions, d, half, a, b, 0);
     const minStep = MIN_STEP_M / length;
     while (f < 1) {
       // No level (the boundary, and band / 2 past it) is nearer than this: stride that far.
       const gap = Math.min(Math.abs(d), Math.abs(state.inside ? d - half : d + half));
       const f1 = Math.min(1, f + Math.max(gap / length, minStep));
-      const d1 = distanceAt(f1);
-      if (!against(d) && against(d1)) {
+      const d1 = this.distanceAlong(f1);
+      if (!against(state, d) && against(state, d1)) {
         // Crossed the boundary between f and f1: narrow it down, then interpolate.
         let lo = f;
         let hi = f1;
@@ -370,8 +385,8 @@ export class FenceGeometry {
         let dHi = d1;
         while ((hi - lo) * length > CROSSING_TOLERANCE_M) {
           const mid = (lo + hi) / 2;
-          const dMid = distanceAt(mid);
-          if (against(dMid)) {
+          const dMid = this.distanceAlong(mid);
+          if (against(state, dMid)) {
             hi = mid;
             dHi = dMid;
           } else {
@@ -380,14 +395,46 @@ export class FenceGeometry {
           }
         }
         const t = dLo === dHi ? 0.5 : dLo / (dLo - dHi);
-        state.crossing = pointAt(lo + Math.min(1, Math.max(0, t)) * (hi - lo));
-      } else if (against(d) && !against(d1)) {
+        state.crossing = pointOn(a, b, lo + Math.min(1, Math.max(0, t)) * (hi - lo));
+      } else if (against(state, d) && !against(state, d1)) {
         state.crossing = null; // back where the state says it is
       }
-      confirm(f1, d1);
+      confirm(state, transitions, d1, half, a, b, f1);
       f = f1;
       d = d1;
     }
     return transitions;
   }
+}
+
+/** On the far side of the boundary from `state.inside` (the boundary itself is not). */
+function against(state: FenceTrackState, d: number): boolean {
+  return state.inside ? d > 0 : d < 0;
+}
+
+/** Past the band against the state: the transition is confirmed, dated at its crossing. */
+function confirm(
+  state: FenceTrackState,
+  transitions: FenceTransition[],
+  d: number,
+  half: number,
+  a: TimedPoint,
+  b: TimedPoint,
+  f: number,
+): void {
+  if (against(state, d) && Math.abs(d) >= half) {
+    transitions.push({ inside: !state.inside, at: state.crossing ?? pointOn(a, b, f) });
+    state.inside = !state.inside;
+    state.crossing = null;
+  }
+}
+
+/** The point `f` of the way along the straight move from `a` to `b`, with its time. */
+function pointOn(a: TimedPoint, b: TimedPoint, f: number): TimedPoint {
+  if (f === 0) return { lat: a.lat, lon: a.lon, ts: a.ts };
+  return {
+    lat: a.lat + f * (b.lat - a.lat),
+    lon: wrapLon(a.lon + f * lonDelta(a.lon, b.lon)),
+    ts: a.ts + f * (b.ts - a.ts),
+  };
 }

@@ -21,6 +21,8 @@ export class FenceIndex<T extends { id: number }> {
   private readonly tree: Flatbush | null;
   /** For each box in the tree, the entry it belongs to. */
   private readonly owners: Uint32Array;
+  /** Whether some fence is stored as two boxes (crosses the antimeridian). */
+  private readonly split: boolean;
 
   constructor(entries: readonly IndexedFence<T>[]) {
     this.entries = entries;
@@ -29,6 +31,7 @@ export class FenceIndex<T extends { id: number }> {
       for (const box of halves(bbox)) boxes.push({ entry, box });
     });
     this.owners = Uint32Array.from(boxes, ({ entry }) => entry);
+    this.split = boxes.length > entries.length;
     if (boxes.length === 0) {
       this.tree = null; // flatbush needs at least one item
       return;
@@ -39,14 +42,26 @@ export class FenceIndex<T extends { id: number }> {
     this.tree = tree;
   }
 
-  /** Fences whose bbox intersects the box (degrees), in the order they were given. */
+  /**
+   * Fences whose bbox intersects the box (degrees), each once, in the order they were given. Asked for every fix that may
+   * concern a fence, so the common case (no box split at the antimeridian) allocates nothing but
+   * the answer.
+   */
   search(box: Bbox): IndexedFence<T>[] {
-    if (!this.tree) return [];
+    const { tree, owners, entries } = this;
+    if (!tree) return [];
+    if (!this.split && box.west <= box.east) {
+      // Boxes were added in the entries' order, so their numbers sorted are the entries' order.
+      const boxes = tree.search(box.west, box.south, box.east, box.north).sort((p, q) => p - q);
+      const found = new Array<IndexedFence<T>>(boxes.length);
+      for (let k = 0; k < boxes.length; k++) found[k] = entries[owners[boxes[k]!]!]!;
+      return found;
+    }
     const hits = new Set<number>();
     for (const [west, south, east, north] of halves(box)) {
-      for (const i of this.tree.search(west, south, east, north)) hits.add(this.owners[i]!);
+      for (const i of tree.search(west, south, east, north)) hits.add(owners[i]!);
     }
-    return [...hits].sort((a, b) => a - b).map((entry) => this.entries[entry]!);
+    return [...hits].sort((a, b) => a - b).map((entry) => entries[entry]!);
   }
 
   get size(): number {

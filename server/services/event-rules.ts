@@ -7,7 +7,7 @@ import type {
 import { distanceM } from "../../protocol/geo.ts";
 import type { Geofence } from "../../protocol/geofence.ts";
 import type { NewEvent } from "../stores/ports.ts";
-import type { GeofenceService } from "./geofences.ts";
+import type { GeofenceService, IndexedFence } from "./geofences.ts";
 
 /** The fix as the rules see it: where, when, and how fast if the device said. */
 export interface RuleFix extends TimedPoint {
@@ -61,8 +61,12 @@ export function emptyState(): DeviceRuleState {
 
 /** Metres to degrees of latitude (conservative for the box a move's candidates come from). */
 const M_PER_DEG_LAT = 110_574;
-/** How far around a fix fences are measured to find how far the device may go unwatched. */
-const QUIET_REACH_M = 250;
+/**
+ * How far around a fix fences are measured to find how far the device may go unwatched: four of
+ * its last moves, within these bounds. Every fence within reach is measured, and a disk much
+ * wider than the next few moves saves nothing, so a fast mover among dense fences asks for little.
+ */
+const QUIET_REACH_M = { min: 25, max: 250, moves: 4 };
 
 /**
  * A disk around a fix that no fence boundary enters: while a device stays inside it (every fix,
@@ -72,6 +76,12 @@ const QUIET_REACH_M = 250;
 interface QuietDisk extends Vertex {
   radius: number;
   version: number;
+}
+
+/** Whether the fence is among those near a move (a handful: a scan beats building a set). */
+function isNear(near: readonly IndexedFence[], id: number): boolean {
+  for (const { fence } of near) if (fence.id === id) return true;
+  return false;
 }
 
 /** A box around a point, `m` metres each way, in degrees. */
@@ -115,7 +125,12 @@ export class EventRules {
       const from = state.last && fix.ts - state.last.ts <= this.config.maxGapMs ? state.last : fix;
       fencesChanged = this.fences(deviceId, state, from, fix, events);
       this.limits.delete(deviceId);
-      this.measureQuiet(deviceId, fix);
+      const moved = from === fix ? 0 : distanceM(from.lat, from.lon, fix.lat, fix.lon);
+      const reach = Math.min(
+        QUIET_REACH_M.max,
+        Math.max(QUIET_REACH_M.min, QUIET_REACH_M.moves * moved),
+      );
+      this.measureQuiet(deviceId, fix, reach);
     }
     const episodeBefore = state.overspeed?.start.ts;
     this.overspeed(deviceId, state, fix, events);
@@ -150,9 +165,9 @@ export class EventRules {
    * boundary, where a crossing is noted, and band / 2 either side, where it is confirmed), out
    * to the reach: distances change by at most the way travelled, so inside it nothing can happen.
    */
-  private measureQuiet(deviceId: string, fix: RuleFix): void {
-    let radius = QUIET_REACH_M;
-    for (const { geometry } of this.geofences.near(boxAround(fix, QUIET_REACH_M))) {
+  private measureQuiet(deviceId: string, fix: RuleFix, reach: number): void {
+    let radius = reach;
+    for (const { geometry } of this.geofences.near(boxAround(fix, reach))) {
       const d = geometry.signedDistance(fix);
       const half = this.bandOf(geometry) / 2;
       radius = Math.min(radius, Math.abs(d), Math.abs(d - half), Math.abs(d + half));
@@ -195,15 +210,13 @@ export class EventRules {
       north: Math.max(a.lat, b.lat) + grow,
     });
     let changed = false;
-    const traced = new Set<number>();
     for (const { fence, geometry } of near) {
-      traced.add(fence.id);
       changed = this.traceOne(deviceId, state, fence, geometry, a, b, events) || changed;
     }
     // Fences the device is in must be looked at even when the move ends far from them.
-    for (const key of Object.keys(state.fences)) {
+    for (const key in state.fences) {
       const id = Number(key);
-      if (traced.has(id)) continue;
+      if (isNear(near, id)) continue;
       const indexed = this.geofences.indexed(id);
       if (!indexed) {
         delete state.fences[id]; // removed meanwhile
@@ -227,7 +240,7 @@ export class EventRules {
     events: NewEvent[],
   ): boolean {
     const before = state.fences[fence.id];
-    const track = before ? { ...before } : { inside: false, crossing: null };
+    const track = { inside: before?.inside ?? false, crossing: before?.crossing ?? null };
     for (const t of geometry.trace(a, b, track, this.bandOf(geometry))) {
       events.push({
         deviceId,
