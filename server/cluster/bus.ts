@@ -103,14 +103,21 @@ export function attachClusterBus(deps: ClusterBusDeps): { close(): void } {
       logger.error({ err }, "cluster: applying fixes from another node failed");
     }
   });
-  // Device changes are applied one at a time, in the order they were announced.
-  let deviceChanges = Promise.resolve();
+  // A device's changes are applied one at a time, in the order they were announced; different
+  // devices' at once, so that a burst of them (a fleet of new devices connecting to another node)
+  // costs this node a few batched reads of the store, not one round trip each in a long queue.
+  const deviceChanges = new Map<string, Promise<void>>();
   nsp.on(EVENTS.device, (raw: unknown) => {
     const message = readDeviceMessage(raw);
     if (!message) return ignore("device", raw);
-    deviceChanges = deviceChanges
-      .then(() => devices.adoptPeerChange(message.type, message.deviceId))
+    const { type, deviceId } = message;
+    const next = (deviceChanges.get(deviceId) ?? Promise.resolve())
+      .then(() => devices.adoptPeerChange(type, deviceId))
       .catch((err: unknown) => logger.error({ err }, "cluster: applying a device change failed"));
+    deviceChanges.set(deviceId, next);
+    void next.then(() => {
+      if (deviceChanges.get(deviceId) === next) deviceChanges.delete(deviceId);
+    });
   });
   nsp.on(EVENTS.feedsEnd, (raw: unknown) => {
     const message = readFeedsEnd(raw);
