@@ -1,3 +1,4 @@
+import type { LatLon } from "../../../../protocol/geofence.ts";
 import type { Stop, SummaryReply, Trip } from "../../../../protocol/history.ts";
 import { describeError } from "../api.ts";
 import { fetchStops, fetchSummary, fetchTrack, fetchTrips } from "../history/api.ts";
@@ -6,6 +7,7 @@ import { advance, playStart } from "../history/playback.ts";
 import { presetRange, type TimeRange } from "../history/range.ts";
 import { makeTrack, pinStops, sampleTracks, type Sample, type Track } from "../history/track.ts";
 import { historyHref, isHistoryHash, liveHref, parseHistoryHash } from "../history/url.ts";
+import { historyEvents } from "./history-events.svelte.ts";
 
 /**
  * Map zoom the whole-range overview is simplified for. The server bounds any reply to a few
@@ -55,8 +57,8 @@ class HistoryState {
   readonly sample: Sample | null = $derived(
     sampleTracks([this.replayDetail, this.replayOverview], this.t),
   );
-  /** A trip or stop the user picked: the map frames it. */
-  focus = $state.raw<(TimeRange & { seq: number }) | null>(null);
+  /** A trip, stop or event the user picked: the map frames it (an event: goes to its place). */
+  focus = $state.raw<(TimeRange & { seq: number; at?: LatLon }) | null>(null);
 
   private loadController: AbortController | null = null;
   private raf = 0;
@@ -113,9 +115,9 @@ class HistoryState {
     this.t = Math.max(this.from, Math.min(this.to, t));
   }
 
-  /** Frame a trip or stop on the map and put the replay at its start. */
-  focusOn(range: TimeRange): void {
-    this.focus = { ...range, seq: ++this.focusSeq };
+  /** Frame a trip or stop (or go to an event's place) on the map; the replay goes to its start. */
+  focusOn(range: TimeRange, at?: LatLon): void {
+    this.focus = { ...range, seq: ++this.focusSeq, at };
     this.seek(range.from);
     this.commitCursor();
   }
@@ -187,12 +189,15 @@ class HistoryState {
     this.overview = this.detail = this.summary = null;
     this.trips = this.stops = [];
     this.error = null;
+    historyEvents.clear();
     if (!device) return;
     const controller = new AbortController();
     this.loadController = controller;
     const { signal } = controller;
     const range = this.range;
     this.loading = true;
+    // On their own: a failure of the event list must not hide the track, nor wait for it.
+    void historyEvents.load(device, range, signal);
     try {
       const [track, trips, stops, summary] = await Promise.all([
         fetchTrack(device, { ...range, zoom: OVERVIEW_ZOOM }, signal),
