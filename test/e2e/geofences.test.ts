@@ -14,7 +14,7 @@ import {
   type DeviceSocket,
   type TestLocus,
 } from "../support/locus.ts";
-import { boxOf, isUncovered, type Box } from "../support/screen.ts";
+import { boxOf, isUncovered, screenPoint as pointOnScreen } from "../support/screen.ts";
 
 // Geofences and events in the dashboard (issue #14): an admin draws a polygon with the mouse,
 // names it and saves it; a vehicle drives through it; the dashboard raises the toasts, lists the
@@ -63,20 +63,9 @@ async function signInPage(name: string, password: string): Promise<Page> {
   return p;
 }
 
-/** Where a point is on screen, from the map's bounds (its data attribute) and its box. */
-async function screenPoint(p: Page, at: { lat: number; lon: number }): Promise<[number, number]> {
-  const map = p.getByTestId("fleet-map");
-  const [west, south, east, north] = (await map.getAttribute("data-bounds"))!
-    .split(",")
-    .map(Number) as [number, number, number, number];
-  const box: Box = await boxOf(map);
-  const mercator = (lat: number) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
-  return [
-    box.x + ((at.lon - west) / (east - west)) * box.width,
-    box.y +
-      ((mercator(north) - mercator(at.lat)) / (mercator(north) - mercator(south))) * box.height,
-  ];
-}
+/** Where a point is on the live map's screen. */
+const screenPoint = (p: Page, at: { lat: number; lon: number }) =>
+  pointOnScreen(p.getByTestId("fleet-map"), at);
 
 async function fences(): Promise<Geofence[]> {
   return ((await (await server.fetch("/api/geofences")).json()) as { geofences: Geofence[] })

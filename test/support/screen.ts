@@ -41,6 +41,26 @@ export function isUncovered(locator: Locator): Promise<boolean> {
 }
 
 /**
+ * Where a point is on screen, from a map's bounds (its `data-bounds`, west,south,east,north, as
+ * the live and the history map publish them) and its box: Web Mercator between the edges.
+ */
+export async function screenPoint(
+  map: Locator,
+  at: { lat: number; lon: number },
+): Promise<[number, number]> {
+  const [west, south, east, north] = (await map.getAttribute("data-bounds"))!
+    .split(",")
+    .map(Number) as [number, number, number, number];
+  const box = await boxOf(map);
+  const mercator = (lat: number) => Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
+  return [
+    box.x + ((at.lon - west) / (east - west)) * box.width,
+    box.y +
+      ((mercator(north) - mercator(at.lat)) / (mercator(north) - mercator(south))) * box.height,
+  ];
+}
+
+/**
  * A fixed-offset time zone where it is about midday now, so "Today" in the browser holds hours
  * of the day before and after any fixture recorded a few minutes ago, whenever the tests run.
  */
