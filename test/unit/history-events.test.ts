@@ -15,7 +15,7 @@ function event(
   type: EventType,
   minute: number,
   fence: number | null = null,
-  details: Record<string, unknown> = {},
+  details: FleetEvent["details"] = {},
 ): FleetEvent {
   return {
     id: nextId++,

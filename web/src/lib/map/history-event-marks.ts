@@ -12,8 +12,8 @@ export interface EventMarksOptions {
 
 /**
  * Where a vehicle's events happened, on the history map: the feed's icon for each, in a white
- * disc with a shadow (the trips' line and the stops' canvas rings have neither), above the track
- * and below the replay marker. The caller caps how many (spreadSample): each is a DOM marker.
+ * disc with a shadow (app.css: the trips' line and the stops' canvas rings have neither), above
+ * the track and below the replay marker. The caller caps how many (spreadSample): each is a DOM marker.
  */
 export class HistoryEventMarks {
   private readonly group: L.LayerGroup;
@@ -43,7 +43,11 @@ export class HistoryEventMarks {
       // An element with text, never an HTML string: a fence's name is whatever an admin typed.
       const tip = document.createElement("span");
       tip.textContent = this.options.label(event);
-      marker.bindTooltip(tip, { direction: "top", offset: [0, -12] });
+      marker.bindTooltip(tip, {
+        direction: "top",
+        offset: [0, -12],
+        className: "locus-event-tooltip",
+      });
       marker.on("click", () => this.options.onPick(event));
       marker.addTo(this.group);
     }
