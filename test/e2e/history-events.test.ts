@@ -6,7 +6,7 @@ import { silentLogger } from "../../server/logger.ts";
 import { adminPage, launchChromium, SCREENSHOTS } from "../support/browser.ts";
 import { drive, metresBetween } from "../support/drive.ts";
 import { connectDevice, report, startTestLocus, type TestLocus } from "../support/locus.ts";
-import { boxOf, screenPoint } from "../support/screen.ts";
+import { boxOf, contains, isUncovered, screenPoint } from "../support/screen.ts";
 
 // Fences and events in the history view (issue #14: "history shows when each vehicle entered
 // and left"): a truck drives into a depot, parks, drives out and raises an SOS on the road. Its
@@ -192,6 +192,16 @@ describe("fences and events in the history view", () => {
     await exitMark.click();
     await expect.poll(markerT).toBe(exit);
     await page.screenshot({ path: `${SCREENSHOTS}/history-event-stay.png` });
+  });
+
+  it("lists the events in a phone's history sheet too, reachable by scrolling", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const stay = stayRow();
+    await stay.scrollIntoViewIfNeeded();
+    expect(await isUncovered(stay)).toBe(true);
+    // Inside the sheet, not cut off at its edge.
+    expect(contains(await boxOf(page.getByTestId("history-panel")), await boxOf(stay))).toBe(true);
+    await page.screenshot({ path: `${SCREENSHOTS}/history-events-narrow.png` });
   });
 });
 
