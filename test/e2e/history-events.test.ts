@@ -80,11 +80,16 @@ const map = () => page.getByTestId("history-map");
 const stayRow = () => page.locator("[data-testid=history-event-row][data-type=stay]");
 const sosRow = () => page.locator("[data-testid=history-event-row][data-type=alarm]");
 const markerT = async () => Number(await page.getByTestId("replay-marker").getAttribute("data-t"));
-/** A time of day as this browser writes it in the lists ("14:05"). */
-const clockInPage = (ts: number) =>
+/** A time of day as this browser writes it in the lists ("14:05", or "14:05:09"). */
+const clockInPage = (ts: number, seconds = false) =>
   page.evaluate(
-    (t) => new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }).format(t),
-    ts,
+    ([t, s]) =>
+      new Intl.DateTimeFormat(undefined, {
+        hour: "2-digit",
+        minute: "2-digit",
+        second: s ? "2-digit" : undefined,
+      }).format(t),
+    [ts, seconds] as const,
   );
 
 describe("fences and events in the history view", () => {
@@ -129,8 +134,9 @@ describe("fences and events in the history view", () => {
 
     const sos = sosRow();
     expect(Number(await sos.getAttribute("data-start"))).toBe(SOS.ts);
+    // An instant, to the second.
     expect(await sos.getByTestId("history-event-row-when").textContent()).toBe(
-      await clockInPage(SOS.ts),
+      await clockInPage(SOS.ts, true),
     );
     expect(await sos.textContent()).toMatch(/Alarm\s+SOS/);
     await page.screenshot({ path: `${SCREENSHOTS}/history-events.png` });
@@ -202,6 +208,45 @@ describe("fences and events in the history view", () => {
     // Inside the sheet, not cut off at its edge.
     expect(contains(await boxOf(page.getByTestId("history-panel")), await boxOf(stay))).toBe(true);
     await page.screenshot({ path: `${SCREENSHOTS}/history-events-narrow.png` });
+  });
+});
+
+describe("a history with many events", () => {
+  it("pages through all of them, and caps the rows and the marks it draws", async () => {
+    // A device stuck sounding its alarm: an event with every one of its 650 fixes, two pages.
+    const T1 = T0 + 60 * MIN;
+    const siren = drive({ ts: T1, lat: 48.3, lon: 16.4, alt: 200 }, [
+      { kind: "drive", minutes: 650 / 60, speed: 5, course: 0, everyS: 1 },
+    ]).map((f) => ({ ...f, attributes: { alarm: "general" } }));
+    expect(siren).toHaveLength(650);
+    const socket = await connectDevice(server.url, "siren-1");
+    for (let i = 0; i < siren.length; i += 250) await report(socket, siren.slice(i, i + 250));
+    socket.close();
+    await expect
+      .poll(async () => {
+        const res = await server.fetch("/api/events?device=siren-1&limit=500");
+        return ((await res.json()) as { next: number | null }).next !== null;
+      })
+      .toBe(true);
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const from = new Date(T1 - MIN).toISOString();
+    const to = new Date(siren.at(-1)!.ts + MIN).toISOString();
+    await page.goto(`${server.url}/#/history?device=siren-1&from=${from}&to=${to}`);
+    await expect.poll(() => page.getByTestId("history-event-count").textContent()).toBe("650");
+    expect(await page.getByTestId("history-event-row").count()).toBe(300);
+    expect(await page.getByTestId("history-events-more").textContent()).toMatch(/^350 more/);
+    // The rows are the first of the range, in time order.
+    const first = page.getByTestId("history-event-row").first();
+    expect(Number(await first.getAttribute("data-start"))).toBe(siren[0]!.ts);
+    await expect.poll(() => map().getAttribute("data-event-marks")).toBe("300");
+    expect(await map().getByTestId("event-mark").count()).toBe(300);
+    // Under the chart, ticks closer than 8 px show as one: bounded by the chart's width.
+    const ticks = await page.getByTestId("chart-event").count();
+    const width = (await boxOf(page.getByTestId("speed-chart"))).width;
+    expect(ticks).toBeGreaterThan(50);
+    expect(ticks).toBeLessThanOrEqual(width / 8 + 1);
+    await page.screenshot({ path: `${SCREENSHOTS}/history-events-many.png` });
   });
 });
 

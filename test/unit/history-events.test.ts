@@ -6,6 +6,7 @@ import {
   spreadSample,
   type TimelineEntry,
 } from "../../web/src/lib/history/event-timeline.ts";
+import { spacedMarks } from "../../web/src/lib/history/chart.ts";
 
 // The history panel's list of a vehicle's events: enter/exit pairs read as stays.
 
@@ -135,5 +136,26 @@ describe("spreadSample", () => {
     const sample = spreadSample(items, 10);
     expect(sample).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
     expect(spreadSample(items, 0)).toEqual([]);
+  });
+});
+
+describe("spacedMarks", () => {
+  it("places marks on the chart's scale, the first of any closer than the gap, none outside", () => {
+    const scale = { from: 0, to: 1000, width: 100 }; // 10 ms a pixel
+    const items = [-50, 0, 30, 79, 80, 500, 505, 1000, 1200].map((ts) => ({ ts }));
+    expect(spacedMarks(scale, items, 8).map((m) => [m.item.ts, m.x])).toEqual([
+      [0, 0],
+      [80, 8],
+      [500, 50],
+      [1000, 100],
+    ]);
+  });
+
+  it("bounds the marks by the width, however many events there are", () => {
+    const scale = { from: 0, to: 3_600_000, width: 800 };
+    const items = Array.from({ length: 3600 }, (_, i) => ({ ts: i * 1000 }));
+    const marks = spacedMarks(scale, items, 8);
+    expect(marks.length).toBeLessThanOrEqual(800 / 8 + 1);
+    expect(marks.length).toBeGreaterThan(800 / 8 - 2);
   });
 });

@@ -41,6 +41,28 @@ export function xToTime(scale: ChartScale, x: number): number {
   return scale.from + f * (scale.to - scale.from);
 }
 
+/**
+ * Marks for things that happened at instants (sorted by `ts`), within the scale and at least
+ * `gap` px apart: of marks that would overlap, the first. Tens of events a minute would otherwise
+ * be one smear, and a DOM node each; this bounds them by the chart's width.
+ */
+export function spacedMarks<T extends { ts: number }>(
+  scale: ChartScale,
+  items: readonly T[],
+  gap: number,
+): { item: T; x: number }[] {
+  const out: { item: T; x: number }[] = [];
+  let last = -Infinity;
+  for (const item of items) {
+    if (item.ts < scale.from || item.ts > scale.to) continue;
+    const x = timeToX(scale, item.ts);
+    if (x - last < gap) continue;
+    out.push({ item, x });
+    last = x;
+  }
+  return out;
+}
+
 /** A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, at least `value`. */
 export function niceCeil(value: number): number {
   if (!(value > 0)) return 1;
