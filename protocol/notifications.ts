@@ -156,19 +156,30 @@ const ruleFields = {
   /** When the rule applies (the event's own time); null: always. */
   hours: ruleHoursSchema.nullable(),
   /** Where the events go: webhooks of the rule's owner, by id. */
-  webhooks: idList("webhook", MAX_WEBHOOKS_PER_USER).min(1, {
-    error: "must name at least one webhook",
-  }),
+  webhooks: idList("webhook", MAX_WEBHOOKS_PER_USER),
+  /** And to every browser its owner turned notifications on in (Web Push). */
+  push: z.boolean({ error: "must be true or false" }),
 };
 
-export const newRuleSchema = z.strictObject({
-  ...ruleFields,
-  types: ruleFields.types.default([]),
-  devices: ruleFields.devices.default([]),
-  groups: ruleFields.groups.default([]),
-  geofences: ruleFields.geofences.default([]),
-  hours: ruleFields.hours.default(null),
-});
+/** Said when a rule would send nowhere; under `webhooks`, the field a client most likely fills. */
+export const NO_CHANNEL = "must name at least one webhook, or push must be true";
+
+export const newRuleSchema = z
+  .strictObject({
+    ...ruleFields,
+    types: ruleFields.types.default([]),
+    devices: ruleFields.devices.default([]),
+    groups: ruleFields.groups.default([]),
+    geofences: ruleFields.geofences.default([]),
+    hours: ruleFields.hours.default(null),
+    webhooks: ruleFields.webhooks.default([]),
+    push: ruleFields.push.default(false),
+  })
+  .superRefine((rule, ctx) => {
+    if (rule.webhooks.length === 0 && !rule.push) {
+      ctx.addIssue({ code: "custom", message: NO_CHANNEL, path: ["webhooks"] });
+    }
+  });
 export type NewRule = z.input<typeof newRuleSchema>;
 export type RuleFields = z.output<typeof newRuleSchema>;
 
@@ -184,6 +195,7 @@ export interface NotificationRule {
   geofences: number[];
   hours: RuleHours | null;
   webhooks: number[];
+  push: boolean;
   createdAt: number;
   updatedAt: number;
 }

@@ -27,6 +27,7 @@ import { apiRouter } from "./transports/rest/api.ts";
 import { geofencesRouter } from "./transports/rest/geofences.ts";
 import { historyRouter } from "./transports/rest/history.ts";
 import { notificationsRouter } from "./transports/rest/notifications.ts";
+import { pushRouter } from "./transports/rest/push.ts";
 import { requireAdmin, requireUser, sessionRouter } from "./transports/rest/session.ts";
 import { trackRouter } from "./transports/rest/track.ts";
 import { attachDashboardAuth } from "./transports/socketio/dashboards.ts";
@@ -157,6 +158,7 @@ export function createApp(httpServer: HttpServer, deps: AppDeps): LocusApp {
     historyRouter({ access, history, positions, importMaxMb: config.importMaxMb }),
     geofencesRouter({ geofences: services.geofences, events: services.events }),
     notificationsRouter({ notifications: services.notifications }),
+    pushRouter({ push: services.push }),
     apiNotFound,
   );
   http.use(dashboardRouter(deps.distDir ?? DIST_DIR));

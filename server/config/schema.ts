@@ -171,6 +171,14 @@ export const configSchema = z.object({
     description:
       "let webhooks reach loopback, link-local and private addresses (receivers on your LAN); off, only public addresses are called",
   }),
+  vapidSubject: z
+    .string()
+    .regex(/^(?:mailto:.+|https:\/\/.+)$/, { error: "must be a mailto: or https:// URL" })
+    .default("mailto:locus@localhost")
+    .register(settingDocs, {
+      description:
+        "contact that browser push services see with each Web Push message (`mailto:you@example.com` or your https:// site; Apple's refuses localhost)",
+    }),
   webhookRetryBaseMs: z.int().min(10).default(1000).register(settingDocs, {
     description:
       "first wait before a failed webhook delivery is retried; each retry waits twice as long, at most 10 minutes, for up to 24 h",

@@ -10,6 +10,7 @@ import { EventRules } from "./event-rules.ts";
 import { EventService } from "./events.ts";
 import { GeofenceService } from "./geofences.ts";
 import { HistoryService } from "./history.ts";
+import { PushService } from "./push.ts";
 import { NotificationService } from "./notifications.ts";
 import { PeopleService } from "./people.ts";
 import { PlausibilityCheck } from "./plausibility.ts";
@@ -27,6 +28,8 @@ export interface Services {
   geofences: GeofenceService;
   events: EventService;
   notifications: NotificationService;
+  /** Web Push: the VAPID keys and each user's browsers. */
+  push: PushService;
   /** Fan-out and delivery of webhooks: started by the server (start.ts), not by the CLI. */
   webhookDelivery: WebhookDelivery;
 }
@@ -120,6 +123,14 @@ export async function createServices(
     sender,
     clock,
   });
+  const push = new PushService({
+    store: stores.push,
+    sender,
+    clock,
+    subject: config.vapidSubject,
+    allowPrivate: config.webhookAllowPrivate,
+  });
+  await push.load();
   const webhookDelivery = new WebhookDelivery(
     {
       store: stores.notifications,
@@ -127,6 +138,7 @@ export async function createServices(
       devices,
       access,
       sender,
+      push,
       clock,
       logger,
     },
@@ -143,6 +155,7 @@ export async function createServices(
     geofences,
     events,
     notifications,
+    push,
     webhookDelivery,
   };
 }

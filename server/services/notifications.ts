@@ -7,6 +7,7 @@ import {
   MAX_WEBHOOKS_PER_USER,
   newRuleSchema,
   newWebhookSchema,
+  NO_CHANNEL,
   ruleChangeSchema,
   SIGNATURE_HEADER,
   type Delivery,
@@ -251,8 +252,11 @@ export class NotificationService {
   }
 
   async updateRule(user: User, id: number, body: unknown): Promise<NotificationRule> {
-    await this.ownRule(user, id);
+    const before = await this.ownRule(user, id);
     const fields = parseRequest(ruleChangeSchema, body);
+    if ((fields.webhooks ?? before.webhooks).length === 0 && !(fields.push ?? before.push)) {
+      throw badRequest("webhooks", NO_CHANNEL);
+    }
     await this.check(user, fields);
     const stored = await this.deps.store.updateRule(id, fields, this.deps.clock.now());
     if (!stored) throw notFound(`no rule with id ${id}`);

@@ -1,18 +1,24 @@
-import type { FleetEvent } from "../../protocol/geofence.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type {
   AttemptOutcome,
-  NewOutboxRow,
   NotificationStore,
   OutboxRow,
+  PushSubscriptionRecord,
   UserStore,
   WebhookRecord,
 } from "../stores/ports.ts";
-import type { WebhookSender } from "../webhooks/http-sender.ts";
-import { toUser, type AccessService, type User } from "./access.ts";
+import type { WebhookRequest, WebhookSender } from "../webhooks/http-sender.ts";
+import { toUser, type AccessService } from "./access.ts";
 import type { DeviceService } from "./devices.ts";
-import { ruleMatches, WEBHOOK_TIMEOUT_MS, webhookBody, webhookHeaders } from "./notifications.ts";
+import { outboxRows } from "./fan-out.ts";
+import { WEBHOOK_TIMEOUT_MS, webhookHeaders } from "./notifications.ts";
+import type { PushService } from "./push.ts";
+
+/** Where a row goes, as its channel's table has it. */
+type Target =
+  | { channel: "webhook"; record: WebhookRecord }
+  | { channel: "push"; record: PushSubscriptionRecord };
 
 export interface WebhookDeliveryOptions {
   /** Wait after the first failed attempt; each further one doubles it (`--webhook-retry-base-ms`). */
@@ -96,6 +102,7 @@ export class WebhookDelivery {
       devices: DeviceService;
       access: AccessService;
       sender: WebhookSender;
+      push: PushService;
       clock: Clock;
       logger: Logger;
     },
@@ -136,7 +143,7 @@ export class WebhookDelivery {
     for (;;) {
       const events = await store.unsentEvents(this.options.batch);
       if (events.length === 0) return;
-      const rows = await this.rowsFor(events);
+      const rows = await outboxRows(events, this.deps);
       await store.enqueue(rows, events.at(-1)!.id, this.deps.clock.now());
       if (events.length < this.options.batch) return;
     }
@@ -188,47 +195,6 @@ export class WebhookDelivery {
     return wait;
   }
 
-  /** The outbox rows of a run of events: one per event and webhook a matching rule names. */
-  private async rowsFor(events: readonly FleetEvent[]): Promise<NewOutboxRow[]> {
-    const { store, devices, access } = this.deps;
-    const rules = await store.rules();
-    if (rules.length === 0) return [];
-    const users = new Map<number, User>(
-      (await this.deps.users.list()).map((u) => [u.id, toUser(u)]),
-    );
-    const hooks = new Map((await store.webhooks()).map((w) => [w.id, w]));
-    // Devices another process registered since this one loaded its directory.
-    for (const deviceId of new Set(events.map((e) => e.deviceId))) {
-      if (!devices.known(deviceId)) await devices.find(deviceId);
-    }
-    const groupsOf = (deviceId: string) => devices.groupsOf(deviceId);
-    const rows: NewOutboxRow[] = [];
-    for (const event of events) {
-      const targets = new Set<number>();
-      for (const rule of rules) {
-        const owner = users.get(rule.userId);
-        if (!owner || !access.canSee(owner, event.deviceId)) continue;
-        if (!ruleMatches(rule, event, groupsOf)) continue;
-        for (const id of rule.webhooks) {
-          if (hooks.get(id)?.userId === rule.userId) targets.add(id);
-        }
-      }
-      if (targets.size === 0) continue;
-      const name = devices.known(event.deviceId)?.name ?? null;
-      const body = webhookBody(event, { id: event.deviceId, name });
-      for (const webhookId of targets) {
-        rows.push({
-          webhookId,
-          eventId: event.id,
-          eventType: event.type,
-          deviceId: event.deviceId,
-          body,
-        });
-      }
-    }
-    return rows;
-  }
-
   /** Give up rows too old to send; now and then, forget old finished ones. */
   private async upkeep(): Promise<void> {
     const { store, clock } = this.deps;
@@ -256,21 +222,30 @@ export class WebhookDelivery {
     const due = await store.due(clock.now(), concurrency + busy.size);
     if (due.length === 0) return;
     const hooks = new Map((await store.webhooks()).map((w) => [w.id, w]));
+    const browsers = due.some((r) => r.channel === "push")
+      ? new Map((await this.deps.push.everySubscription()).map((b) => [b.id, b]))
+      : new Map<number, PushSubscriptionRecord>();
     const users = new Map((await this.deps.users.list()).map((u) => [u.id, toUser(u)]));
     const unseen: number[] = [];
     for (const row of due) {
       if (this.inFlight.size >= concurrency) break;
-      const lane = `${row.webhookId}\n${row.deviceId}`;
+      const lane = `${row.channel}\n${row.targetId}\n${row.deviceId}`;
       if (busy.has(lane) || this.lanes.has(lane)) continue;
-      const hook = hooks.get(row.webhookId);
-      if (!hook) continue; // removed meanwhile, with its rows
-      const owner = users.get(hook.userId);
+      const hook = row.channel === "webhook" ? hooks.get(row.targetId) : undefined;
+      const browser = row.channel === "push" ? browsers.get(row.targetId) : undefined;
+      const target: Target | null = hook
+        ? { channel: "webhook", record: hook }
+        : browser
+          ? { channel: "push", record: browser }
+          : null;
+      if (!target) continue; // removed meanwhile, with its rows
+      const owner = users.get(target.record.userId);
       if (!owner || !access.canSee(owner, row.deviceId)) {
         unseen.push(row.id);
         continue;
       }
       this.lanes.add(lane);
-      const attempt = this.attempt(row, hook).finally(() => {
+      const attempt = this.attempt(row, target).finally(() => {
         this.lanes.delete(lane);
         this.inFlight.delete(attempt);
         this.kick();
@@ -283,18 +258,19 @@ export class WebhookDelivery {
     }
   }
 
-  private async attempt(row: OutboxRow, hook: WebhookRecord): Promise<void> {
+  private async attempt(row: OutboxRow, target: Target): Promise<void> {
     const { sender, clock, logger } = this.deps;
     try {
-      const res = await sender.send({
-        url: hook.url,
-        body: row.body,
-        headers: webhookHeaders(hook.secret, row.body, row.eventType, String(row.eventId)),
-        timeoutMs: this.options.timeoutMs,
-        signal: this.stopping.signal,
-      });
+      const res = await sender.send(this.request(row, target));
       // Cut short by a shutdown: not the receiver's failure; the row goes again after the start.
       if (this.stopped) return;
+      // The push service no longer knows this browser (unsubscribed, expired): it never will
+      // again, so the subscription goes, with its rows.
+      if (target.channel === "push" && (res.status === 404 || res.status === 410)) {
+        await this.deps.push.forget(target.record.id);
+        logger.info({ subscription: target.record.id }, "push subscription gone; removed");
+        return;
+      }
       const now = clock.now();
       await this.settle(
         row.id,
@@ -318,6 +294,19 @@ export class WebhookDelivery {
       // The store failed (closing, unreachable): the row stays as it was and goes again.
       logger.warn({ err, outbox: row.id }, "webhook delivery: recording an attempt failed");
     }
+  }
+
+  private request(row: OutboxRow, target: Target): WebhookRequest {
+    const { timeoutMs } = this.options;
+    const signal = this.stopping.signal;
+    if (target.channel === "push") {
+      // An alarm (SOS) may wake a sleeping phone; the rest can wait for its next wake-up.
+      const urgency = row.eventType === "alarm" ? "high" : "normal";
+      return this.deps.push.request(target.record, row.body, { urgency, timeoutMs, signal });
+    }
+    const { url, secret } = target.record;
+    const headers = webhookHeaders(secret, row.body, row.eventType, String(row.eventId));
+    return { url, body: row.body, headers, timeoutMs, signal };
   }
 
   /**

@@ -20,6 +20,8 @@ export const COPIED_TABLES = [
   "events",
   "webhooks",
   "rules",
+  "push_subscriptions",
+  "server_keys",
   "fanout_cursor",
   "outbox",
   "track_meta",

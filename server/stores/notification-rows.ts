@@ -1,6 +1,6 @@
 import type { EventType } from "../../protocol/geofence.ts";
 import type { DeliveryStatus, RuleChange, RuleHours } from "../../protocol/notifications.ts";
-import type { OutboxRow, RuleRecord, WebhookRecord } from "./ports.ts";
+import type { Channel, OutboxRow, RuleRecord, WebhookRecord } from "./ports.ts";
 
 /**
  * Rows of the notification tables as both stores read them (columns by name; BIGINTs already
@@ -35,12 +35,14 @@ export interface RuleColumns {
   geofences: string;
   hours: string | null;
   webhooks: string;
+  /** 0/1 from SQLite, a boolean from PostgreSQL. */
+  push: number | boolean;
   created_at: number;
   updated_at: number;
 }
 
 export const RULE_COLUMNS =
-  "id, user_id, name, types, devices, groups, geofences, hours, webhooks, created_at, updated_at";
+  "id, user_id, name, types, devices, groups, geofences, hours, webhooks, push, created_at, updated_at";
 
 export const toRule = (r: RuleColumns): RuleRecord => ({
   id: r.id,
@@ -52,6 +54,7 @@ export const toRule = (r: RuleColumns): RuleRecord => ({
   geofences: JSON.parse(r.geofences) as number[],
   hours: r.hours === null ? null : (JSON.parse(r.hours) as RuleHours),
   webhooks: JSON.parse(r.webhooks) as number[],
+  push: Boolean(r.push),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -63,6 +66,8 @@ export function ruleColumns(fields: RuleChange): [column: string, value: unknown
   for (const key of ["types", "devices", "groups", "geofences", "webhooks"] as const) {
     if (fields[key] !== undefined) set.push([key, JSON.stringify(fields[key])]);
   }
+  // 0/1: better-sqlite3 binds no booleans, and PostgreSQL reads '1' and '0' as booleans.
+  if (fields.push !== undefined) set.push(["push", fields.push ? 1 : 0]);
   if (fields.hours !== undefined) {
     set.push(["hours", fields.hours === null ? null : JSON.stringify(fields.hours)]);
   }
@@ -71,7 +76,8 @@ export function ruleColumns(fields: RuleChange): [column: string, value: unknown
 
 export interface OutboxColumns {
   id: number;
-  webhook_id: number;
+  channel: Channel;
+  target_id: number;
   event_id: number;
   event_type: EventType;
   device_uid: string;
@@ -86,11 +92,12 @@ export interface OutboxColumns {
 }
 
 export const OUTBOX_COLUMNS =
-  "id, webhook_id, event_id, event_type, device_uid, body, attempts, next_at, status, last_error, last_status, created_at, delivered_at";
+  "id, channel, target_id, event_id, event_type, device_uid, body, attempts, next_at, status, last_error, last_status, created_at, delivered_at";
 
 export const toOutbox = (r: OutboxColumns): OutboxRow => ({
   id: r.id,
-  webhookId: r.webhook_id,
+  channel: r.channel,
+  targetId: r.target_id,
   eventId: r.event_id,
   eventType: r.event_type,
   deviceId: r.device_uid,

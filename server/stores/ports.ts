@@ -303,13 +303,21 @@ export interface RuleRecord extends NotificationRule {
   userId: number;
 }
 
-/** One event for one webhook, as fan-out puts it in the outbox. */
+/** Where an outbox row goes: a webhook, or one browser's push subscription. */
+export type Channel = "webhook" | "push";
+
+/** One event for one target, as fan-out puts it in the outbox. */
 export interface NewOutboxRow {
-  webhookId: number;
+  channel: Channel;
+  /** The webhook's id, or the push subscription's. */
+  targetId: number;
   eventId: number;
   eventType: EventType;
   deviceId: string;
-  /** The exact bytes sent and signed, on every attempt. */
+  /**
+   * Webhook: the exact bytes sent and signed, on every attempt. Push: the payload before its
+   * encryption (which is new on every attempt).
+   */
   body: string;
 }
 
@@ -361,13 +369,13 @@ export interface NotificationStore {
    */
   unsentEvents(limit: number): Promise<FleetEvent[]>;
   /**
-   * In ONE transaction: add the rows (a (webhook, event) pair already there is skipped) and move
+   * In ONE transaction: add the rows (a (target, event) pair already there is skipped) and move
    * the cursor to `upTo` (never back). A crash leaves both or neither, so fan-out neither loses an
    * event nor sends one twice. Resolves with the rows added.
    */
   enqueue(rows: readonly NewOutboxRow[], upTo: number, now: number): Promise<number>;
   /**
-   * The head of each (webhook, device) lane, the oldest pending row of it, when it is due by
+   * The head of each (target, device) lane, the oldest pending row of it, when it is due by
    * `now`: rows behind a head wait for it. Oldest first, at most `limit`.
    */
   due(now: number, limit: number): Promise<OutboxRow[]>;
@@ -386,6 +394,49 @@ export interface NotificationStore {
   purge(createdBefore: number): Promise<number>;
   /** A webhook's rows, newest first. */
   deliveries(webhookId: number, limit: number): Promise<OutboxRow[]>;
+}
+
+// ---- Web Push: the server's keys, the browsers' subscriptions -----------------------------
+
+/** The server's VAPID key pair (the application server key of every subscription), base64url. */
+export interface VapidKeys {
+  publicKey: string;
+  privateKey: string;
+}
+
+/** One browser a user turned notifications on in. */
+export interface PushSubscriptionRecord {
+  id: number;
+  userId: number;
+  /** The push service's URL for this browser: a capability, shown to its owner only. */
+  endpoint: string;
+  /** The browser's ECDH public key (P-256, uncompressed) and auth secret, base64url. */
+  p256dh: string;
+  auth: string;
+  /** Which browser, from its User-Agent, so a user can tell their subscriptions apart. */
+  label: string;
+  createdAt: number;
+}
+
+export interface PushStore {
+  /**
+   * The stored key pair; on the first call ever, `made` is stored and returned. Processes of a
+   * cluster racing on an empty database all get the one that was stored first.
+   */
+  vapidKeys(made: VapidKeys): Promise<VapidKeys>;
+  /** A user's subscriptions, or every one (fan-out), by id. */
+  subscriptions(userId?: number): Promise<PushSubscriptionRecord[]>;
+  subscription(id: number): Promise<PushSubscriptionRecord | null>;
+  /**
+   * Store a subscription. An endpoint already stored (the browser subscribed again, perhaps
+   * signed in as someone else) is replaced, with its outbox rows: it gets a new id.
+   */
+  subscribe(
+    sub: Omit<PushSubscriptionRecord, "id" | "createdAt">,
+    now: number,
+  ): Promise<PushSubscriptionRecord>;
+  /** Remove it with its outbox rows; false when there was none. */
+  unsubscribe(id: number): Promise<boolean>;
 }
 
 // ---- all of them -------------------------------------------------------------------------
@@ -416,6 +467,7 @@ export interface Stores {
   geofences: GeofenceStore;
   events: EventStore;
   notifications: NotificationStore;
+  push: PushStore;
   /** Whether positions can be committed now: false once a commit failed, until one succeeds. */
   health(): StoreHealth;
   /**

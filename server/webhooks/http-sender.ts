@@ -13,8 +13,8 @@ import { BlockList, isIP, type LookupFunction } from "node:net";
 
 export interface WebhookRequest {
   url: string;
-  /** The exact bytes to send (already signed). */
-  body: string;
+  /** The exact bytes to send (already signed, or encrypted for a push service). */
+  body: string | Buffer;
   headers: Record<string, string>;
   timeoutMs: number;
   /** Ends the request early (a shutdown). */

@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WebhookBody } from "../../protocol/notifications.ts";
 import { loadConfig } from "../../server/config.ts";
@@ -32,7 +33,16 @@ class FakeSender implements WebhookSender {
     return null;
   }
 
+  /** Push messages (encrypted, so not read here), and the push service's answer to them. */
+  readonly pushed: WebhookRequest[] = [];
+  respondPush: () => number = () => 201;
+
   async send(request: WebhookRequest): Promise<WebhookResponse> {
+    if (typeof request.body !== "string") {
+      this.pushed.push(request);
+      const status = this.respondPush();
+      return { status, error: status < 300 ? null : `HTTP ${status}`, latencyMs: 1 };
+    }
     const body = JSON.parse(request.body) as WebhookBody;
     this.sent.push({ body, request });
     const status = this.respond(body);
@@ -220,5 +230,44 @@ describe("the webhook outbox", () => {
     expect(await stores.notifications.webhooks(viewer.id)).toEqual([]);
     expect(await stores.notifications.rules(viewer.id)).toEqual([]);
     expect(await stores.notifications.deliveries(theirs.id, 10)).toEqual([]);
+  });
+
+  it("sends a pushing rule's events to its owner's browsers through the outbox; a 410 forgets the browser", async () => {
+    const { clock, sender, services, admin, delivery, record, stores } = await setUp();
+    const browser = () => ({
+      endpoint: `https://push.test/${randomBytes(6).toString("hex")}`,
+      keys: {
+        p256dh: createECDH("prime256v1").generateKeys().toString("base64url"),
+        auth: randomBytes(16).toString("base64url"),
+      },
+    });
+    const laptop = await services.push.subscribe(
+      admin,
+      browser(),
+      "Mozilla/5.0 (X11; Linux) Chrome/140",
+    );
+    expect(laptop.label).toBe("Chrome on Linux");
+    await services.push.subscribe(admin, browser(), undefined);
+    await services.notifications.createRule(admin, { name: "push", push: true });
+    const [event] = await record("d1");
+    sender.respondPush = () => 503;
+    await delivery.step();
+    expect(sender.pushed.map((r) => r.url).sort()).toEqual(
+      (await stores.push.subscriptions(admin.id)).map((s) => s.endpoint).sort(),
+    );
+    expect(sender.pushed[0]!.headers.authorization).toMatch(/^vapid t=.+, k=/);
+    expect(sender.pushed[0]!.headers.ttl).toBe("86400");
+
+    // Retried like a webhook; the push service now says the browser is gone (410) for one.
+    sender.respondPush = () => 410;
+    clock.t += 60_000;
+    await delivery.step();
+    expect(sender.pushed).toHaveLength(4);
+    expect(await stores.push.subscriptions(admin.id)).toEqual([]);
+    expect(event!.id).toBeGreaterThan(0);
+
+    // The key pair is made once: a second process offering its own gets the stored one.
+    const again = await stores.push.vapidKeys({ publicKey: "other", privateKey: "other" });
+    expect(again.publicKey).toBe(services.push.publicKey());
   });
 });

@@ -7,6 +7,7 @@ import { PgDeviceStore } from "./devices.ts";
 import { PgEventStore } from "./events.ts";
 import { PgGeofenceStore } from "./geofences.ts";
 import { PgNotificationStore } from "./notifications.ts";
+import { PgPushStore } from "./push.ts";
 import { Leadership } from "./leadership.ts";
 import { Partitions } from "./partitions.ts";
 import { PgPositionStore } from "./positions.ts";
@@ -102,6 +103,7 @@ export async function openPostgresStores(
     geofences: new PgGeofenceStore(pool),
     events: new PgEventStore(pool),
     notifications: new PgNotificationStore(pool),
+    push: new PgPushStore(pool),
     health: () => (failure ? { ok: false, reason: failure } : { ok: true }),
     leadsBackgroundWork: () => leadership.leads,
     observeCommits(observer) {

@@ -187,4 +187,32 @@ export const PG_MIGRATIONS: readonly string[] = [
     event_id BIGINT NOT NULL
   );
   `,
+  // 4: browser Web Push, as SQLite's version 10 (the outbox's columns change in place here).
+  `
+  CREATE TABLE server_keys (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE push_subscriptions (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    BIGINT NOT NULL,
+    endpoint   TEXT NOT NULL UNIQUE,
+    p256dh     TEXT NOT NULL,
+    auth       TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+  ALTER TABLE rules ADD COLUMN push BOOLEAN NOT NULL DEFAULT false;
+  ALTER TABLE outbox RENAME COLUMN webhook_id TO target_id;
+  ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'webhook'
+    CHECK (channel IN ('webhook', 'push'));
+  ALTER TABLE outbox ALTER COLUMN channel DROP DEFAULT;
+  ALTER TABLE outbox DROP CONSTRAINT outbox_webhook_id_event_id_key;
+  ALTER TABLE outbox ADD CONSTRAINT outbox_target_event UNIQUE (channel, target_id, event_id);
+  DROP INDEX outbox_pending;
+  DROP INDEX outbox_by_webhook;
+  CREATE INDEX outbox_pending ON outbox (channel, target_id, device_uid, id) WHERE status = 'pending';
+  CREATE INDEX outbox_by_target ON outbox (channel, target_id, id);
+  `,
 ];

@@ -81,7 +81,7 @@ export class PgNotificationStore implements NotificationStore {
         [id],
       );
       if (rows.length === 0) return false;
-      await client.query("DELETE FROM outbox WHERE webhook_id = $1", [id]);
+      await client.query("DELETE FROM outbox WHERE channel = 'webhook' AND target_id = $1", [id]);
       const { rows: rules } = await client.query<RuleColumns>(
         `SELECT ${RULE_COLUMNS} FROM rules WHERE user_id = $1 ORDER BY id FOR UPDATE`,
         [rows[0]!.user_id],
@@ -119,8 +119,8 @@ export class PgNotificationStore implements NotificationStore {
   async createRule(rule: RuleFields & { userId: number }, now: number): Promise<RuleRecord> {
     const { rows } = await this.pool.query<{ id: number }>(
       `INSERT INTO rules (user_id, name, types, devices, groups, geofences, hours, webhooks,
-                          created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+                          push, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
       [
         rule.userId,
         rule.name,
@@ -130,6 +130,7 @@ export class PgNotificationStore implements NotificationStore {
         JSON.stringify(rule.geofences),
         rule.hours === null ? null : JSON.stringify(rule.hours),
         JSON.stringify(rule.webhooks),
+        rule.push,
         now,
       ],
     );
@@ -172,15 +173,16 @@ export class PgNotificationStore implements NotificationStore {
       let added = 0;
       if (rows.length > 0) {
         const result = await client.query(
-          `INSERT INTO outbox (webhook_id, event_id, event_type, device_uid, body, next_at,
+          `INSERT INTO outbox (channel, target_id, event_id, event_type, device_uid, body, next_at,
                                status, created_at)
-           SELECT w, e, t, d, b, $6::bigint, 'pending', $6::bigint
-           FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])
-                WITH ORDINALITY AS r(w, e, t, d, b, n)
+           SELECT c, w, e, t, d, b, $7::bigint, 'pending', $7::bigint
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])
+                WITH ORDINALITY AS r(c, w, e, t, d, b, n)
            ORDER BY n
-           ON CONFLICT (webhook_id, event_id) DO NOTHING`,
+           ON CONFLICT (channel, target_id, event_id) DO NOTHING`,
           [
-            rows.map((r) => r.webhookId),
+            rows.map((r) => r.channel),
+            rows.map((r) => r.targetId),
             rows.map((r) => r.eventId),
             rows.map((r) => r.eventType),
             rows.map((r) => r.deviceId),
@@ -203,7 +205,7 @@ export class PgNotificationStore implements NotificationStore {
     const { rows } = await this.pool.query<OutboxColumns>(
       `SELECT ${OUTBOX_COLUMNS} FROM outbox
        WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending'
-                    GROUP BY webhook_id, device_uid)
+                    GROUP BY channel, target_id, device_uid)
          AND next_at <= $1
        ORDER BY id LIMIT $2`,
       [now, limit],
@@ -215,7 +217,7 @@ export class PgNotificationStore implements NotificationStore {
     const { rows } = await this.pool.query<{ at: number | null }>(
       `SELECT min(next_at) AS at FROM outbox
        WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending'
-                    GROUP BY webhook_id, device_uid)`,
+                    GROUP BY channel, target_id, device_uid)`,
     );
     return rows[0]?.at ?? null;
   }
@@ -269,7 +271,8 @@ export class PgNotificationStore implements NotificationStore {
 
   async deliveries(webhookId: number, limit: number): Promise<OutboxRow[]> {
     const { rows } = await this.pool.query<OutboxColumns>(
-      `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`,
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE channel = 'webhook' AND target_id = $1
+       ORDER BY id DESC LIMIT $2`,
       [webhookId, limit],
     );
     return rows.map(toOutbox);

@@ -103,7 +103,10 @@ export class PgUserStore implements UserStore {
       );
       if (rows.length === 0) return false;
       await client.query(
-        "DELETE FROM outbox WHERE webhook_id IN (SELECT id FROM webhooks WHERE user_id = $1)",
+        `DELETE FROM outbox
+         WHERE (channel = 'webhook' AND target_id IN (SELECT id FROM webhooks WHERE user_id = $1))
+            OR (channel = 'push'
+                AND target_id IN (SELECT id FROM push_subscriptions WHERE user_id = $1))`,
         [rows[0]!.id],
       );
       for (const table of [
@@ -113,6 +116,7 @@ export class PgUserStore implements UserStore {
         "api_tokens",
         "webhooks",
         "rules",
+        "push_subscriptions",
       ]) {
         await client.query(`DELETE FROM ${table} WHERE user_id = $1`, [rows[0]!.id]);
       }

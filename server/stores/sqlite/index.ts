@@ -8,6 +8,7 @@ import { SqliteDeviceStore } from "./devices.ts";
 import { SqliteEventStore } from "./events.ts";
 import { SqliteGeofenceStore } from "./geofences.ts";
 import { SqliteNotificationStore } from "./notifications.ts";
+import { SqlitePushStore } from "./push.ts";
 import { PositionInserter } from "./inserts.ts";
 import type { PackedPositions } from "./packed.ts";
 import { SqlitePositionStore } from "./positions.ts";
@@ -71,6 +72,7 @@ export function openSqliteStores(options: SqliteOptions, logger: Logger): Sqlite
     geofences: new SqliteGeofenceStore(db, exclusive),
     events: new SqliteEventStore(db, exclusive),
     notifications: new SqliteNotificationStore(db, exclusive),
+    push: new SqlitePushStore(db, exclusive),
     health() {
       // A worker that keeps dying is broken for good; a failed commit (the file locked by
       // another process past busy_timeout, a full disk) holds until a commit succeeds again.

@@ -229,4 +229,56 @@ export const MIGRATIONS: readonly string[] = [
     event_id INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 10: browser Web Push (issue #14). The server's VAPID key pair, made once and shared by every
+  // process of the database (a new pair would orphan every subscription). Push subscriptions
+  // belong to a user, one row per browser endpoint. A rule may send to its owner's browsers
+  // (push). The outbox's target becomes a channel and an id (a webhook's or a subscription's), so
+  // push gets the same persisted retries as webhooks; the table is rebuilt because SQLite cannot
+  // change a UNIQUE constraint, and its AUTOINCREMENT counter is carried over so ids keep rising.
+  `
+  CREATE TABLE server_keys (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE push_subscriptions (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    endpoint   TEXT NOT NULL UNIQUE,
+    p256dh     TEXT NOT NULL,             -- the browser's ECDH public key, base64url
+    auth       TEXT NOT NULL,             -- the browser's auth secret, base64url
+    label      TEXT NOT NULL,             -- which browser, from its User-Agent
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+  ALTER TABLE rules ADD COLUMN push INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE outbox_v10 (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel      TEXT NOT NULL CHECK (channel IN ('webhook', 'push')),
+    target_id    INTEGER NOT NULL,        -- webhooks.id or push_subscriptions.id
+    event_id     INTEGER NOT NULL,
+    event_type   TEXT NOT NULL,
+    device_uid   TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_at      INTEGER NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    last_error   TEXT,
+    last_status  INTEGER,
+    created_at   INTEGER NOT NULL,
+    delivered_at INTEGER,
+    UNIQUE (channel, target_id, event_id)
+  );
+  INSERT INTO outbox_v10 (id, channel, target_id, event_id, event_type, device_uid, body, attempts,
+                          next_at, status, last_error, last_status, created_at, delivered_at)
+    SELECT id, 'webhook', webhook_id, event_id, event_type, device_uid, body, attempts, next_at,
+           status, last_error, last_status, created_at, delivered_at FROM outbox;
+  DELETE FROM sqlite_sequence WHERE name = 'outbox_v10';
+  UPDATE sqlite_sequence SET name = 'outbox_v10' WHERE name = 'outbox';
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v10 RENAME TO outbox;
+  CREATE INDEX outbox_pending ON outbox (channel, target_id, device_uid, id) WHERE status = 'pending';
+  CREATE INDEX outbox_by_target ON outbox (channel, target_id, id);
+  CREATE INDEX outbox_by_created ON outbox (created_at);
+  CREATE INDEX outbox_pending_by_created ON outbox (created_at) WHERE status = 'pending';
+  `,
 ];

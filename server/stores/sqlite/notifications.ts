@@ -49,15 +49,17 @@ export class SqliteNotificationStore implements NotificationStore {
         )
         .pluck(),
       deleteWebhook: db.prepare("DELETE FROM webhooks WHERE id = ?"),
-      deleteWebhookOutbox: db.prepare("DELETE FROM outbox WHERE webhook_id = ?"),
+      deleteWebhookOutbox: db.prepare(
+        "DELETE FROM outbox WHERE channel = 'webhook' AND target_id = ?",
+      ),
       allRules: db.prepare(`SELECT ${RULE_COLUMNS} FROM rules ORDER BY id`),
       userRules: db.prepare(`SELECT ${RULE_COLUMNS} FROM rules WHERE user_id = ? ORDER BY id`),
       rule: db.prepare(`SELECT ${RULE_COLUMNS} FROM rules WHERE id = ?`),
       insertRule: db
         .prepare(
           `INSERT INTO rules (user_id, name, types, devices, groups, geofences, hours, webhooks,
-                              created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+                              push, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         )
         .pluck(),
       setRuleWebhooks: db.prepare("UPDATE rules SET webhooks = ? WHERE id = ?"),
@@ -73,14 +75,15 @@ export class SqliteNotificationStore implements NotificationStore {
         .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`)
         .raw(),
       insertOutbox: db.prepare(
-        `INSERT INTO outbox (webhook_id, event_id, event_type, device_uid, body, next_at, status,
-                             created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (webhook_id, event_id) DO NOTHING`,
+        `INSERT INTO outbox (channel, target_id, event_id, event_type, device_uid, body, next_at,
+                             status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+         ON CONFLICT (channel, target_id, event_id) DO NOTHING`,
       ),
       due: db.prepare(
         `SELECT ${OUTBOX_COLUMNS} FROM outbox
          WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending'
-                      GROUP BY webhook_id, device_uid)
+                      GROUP BY channel, target_id, device_uid)
            AND next_at <= ?
          ORDER BY id LIMIT ?`,
       ),
@@ -88,7 +91,7 @@ export class SqliteNotificationStore implements NotificationStore {
         .prepare(
           `SELECT min(next_at) FROM outbox
            WHERE id IN (SELECT min(id) FROM outbox WHERE status = 'pending'
-                        GROUP BY webhook_id, device_uid)`,
+                        GROUP BY channel, target_id, device_uid)`,
         )
         .pluck(),
       settle: db.prepare(
@@ -105,7 +108,8 @@ export class SqliteNotificationStore implements NotificationStore {
       ),
       purge: db.prepare("DELETE FROM outbox WHERE status <> 'pending' AND created_at < ?"),
       deliveries: db.prepare(
-        `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE webhook_id = ? ORDER BY id DESC LIMIT ?`,
+        `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE channel = 'webhook' AND target_id = ?
+         ORDER BY id DESC LIMIT ?`,
       ),
     };
   }
@@ -173,6 +177,7 @@ export class SqliteNotificationStore implements NotificationStore {
         JSON.stringify(rule.geofences),
         rule.hours === null ? null : JSON.stringify(rule.hours),
         JSON.stringify(rule.webhooks),
+        rule.push ? 1 : 0,
         now,
         now,
       ) as number;
@@ -214,7 +219,8 @@ export class SqliteNotificationStore implements NotificationStore {
         let added = 0;
         for (const r of rows) {
           added += this.stmt.insertOutbox.run(
-            r.webhookId,
+            r.channel,
+            r.targetId,
             r.eventId,
             r.eventType,
             r.deviceId,

@@ -49,8 +49,15 @@ export class SqliteUserStore implements UserStore {
       deleteSessions: db.prepare("DELETE FROM sessions WHERE user_id = ?"),
       deleteApiTokens: db.prepare("DELETE FROM api_tokens WHERE user_id = ?"),
       deleteOutbox: db.prepare(
-        "DELETE FROM outbox WHERE webhook_id IN (SELECT id FROM webhooks WHERE user_id = ?)",
+        `DELETE FROM outbox
+         WHERE channel = 'webhook' AND target_id IN (SELECT id FROM webhooks WHERE user_id = ?)`,
       ),
+      deletePushOutbox: db.prepare(
+        `DELETE FROM outbox
+         WHERE channel = 'push'
+           AND target_id IN (SELECT id FROM push_subscriptions WHERE user_id = ?)`,
+      ),
+      deletePushSubscriptions: db.prepare("DELETE FROM push_subscriptions WHERE user_id = ?"),
       deleteWebhooks: db.prepare("DELETE FROM webhooks WHERE user_id = ?"),
       deleteRules: db.prepare("DELETE FROM rules WHERE user_id = ?"),
       insertSession: db.prepare(
@@ -142,8 +149,10 @@ export class SqliteUserStore implements UserStore {
           this.stmt.deleteSessions,
           this.stmt.deleteApiTokens,
           this.stmt.deleteOutbox,
+          this.stmt.deletePushOutbox,
           this.stmt.deleteWebhooks,
           this.stmt.deleteRules,
+          this.stmt.deletePushSubscriptions,
           this.stmt.deleteUser,
         ]) {
           stmt.run(id);

@@ -63,7 +63,7 @@ export function notificationsRouter(deps: { notifications: NotificationService }
   return router;
 }
 
-function idParam(raw: string, what: string): number {
+export function idParam(raw: string, what: string): number {
   if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) throw badRequest("id", `must be a ${what} id`);
   return Number(raw);
 }

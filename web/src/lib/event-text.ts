@@ -1,15 +1,9 @@
-import type { EventType, FleetEvent } from "../../../protocol/geofence.ts";
+import { EVENT_LABEL, type FleetEvent } from "../../../protocol/geofence.ts";
 import { formatSpeed } from "./format.ts";
 
 /** How the dashboard words an event: the feed's rows, the toasts, their labels. */
 
-export const EVENT_LABEL: Readonly<Record<EventType, string>> = {
-  geofence_enter: "Entered",
-  geofence_exit: "Left",
-  overspeed: "Speeding",
-  alarm: "Alarm",
-  battery_low: "Low battery",
-};
+export { EVENT_LABEL };
 
 export interface EventWords {
   /** "Entered", "Left", "Speeding". */
