@@ -117,15 +117,6 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** An event type in a word or two, as the dashboard and browser notifications show it. */
-export const EVENT_LABEL: Readonly<Record<EventType, string>> = {
-  geofence_enter: "Entered",
-  geofence_exit: "Left",
-  overspeed: "Speeding",
-  alarm: "Alarm",
-  battery_low: "Low battery",
-};
-
 /** Something that happened to a device, as stored, listed over REST and pushed live. */
 export interface FleetEvent {
   id: number;

@@ -1,5 +1,6 @@
 import webpush from "web-push";
-import { EVENT_LABEL, type FleetEvent } from "../../protocol/geofence.ts";
+import { EVENT_LABEL } from "../../protocol/event-label.ts";
+import type { FleetEvent } from "../../protocol/geofence.ts";
 import {
   MAX_PUSH_SUBSCRIPTIONS_PER_USER,
   pushSubscriptionSchema,

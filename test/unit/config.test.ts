@@ -126,6 +126,7 @@ describe("setting names", () => {
       "--geofence-hysteresis-m LOCUS_GEOFENCE_HYSTERESIS_M",
       "--metrics-token LOCUS_METRICS_TOKEN",
       "--webhook-allow-private LOCUS_WEBHOOK_ALLOW_PRIVATE",
+      "--vapid-subject LOCUS_VAPID_SUBJECT",
       "--webhook-retry-base-ms LOCUS_WEBHOOK_RETRY_BASE_MS",
     ]);
   });

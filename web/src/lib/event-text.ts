@@ -1,4 +1,5 @@
-import { EVENT_LABEL, type FleetEvent } from "../../../protocol/geofence.ts";
+import { EVENT_LABEL } from "../../../protocol/event-label.ts";
+import type { FleetEvent } from "../../../protocol/geofence.ts";
 import { formatSpeed } from "./format.ts";
 
 /** How the dashboard words an event: the feed's rows, the toasts, their labels. */
