@@ -29,6 +29,7 @@ import type {
   NewGeofence,
 } from "../../../protocol/geofence.ts";
 import type { Position } from "../../../protocol/position.ts";
+import type { PushSubscriptionInfo } from "../../../protocol/push.ts";
 
 /** The REST calls the dashboard makes. Same origin: in development Vite proxies /api. */
 
@@ -264,6 +265,25 @@ export function fetchEvents(query: EventQuery = {}, signal?: AbortSignal): Promi
   }
   const search = params.toString();
   return request<EventPage>(`/api/events${search ? `?${search}` : ""}`, { signal });
+}
+
+/** The server's VAPID public key, base64url: the application server key browsers subscribe with. */
+export async function fetchPushKey(): Promise<string> {
+  return (await request<{ publicKey: string }>("/api/push/key")).publicKey;
+}
+
+export async function fetchPushSubscriptions(): Promise<PushSubscriptionInfo[]> {
+  return (await request<{ subscriptions: PushSubscriptionInfo[] }>("/api/push/subscriptions"))
+    .subscriptions;
+}
+
+/** `subscription`: what PushSubscription.toJSON() gives. */
+export function addPushSubscription(subscription: unknown): Promise<PushSubscriptionInfo> {
+  return request("/api/push/subscriptions", { method: "POST", body: subscription });
+}
+
+export function removePushSubscription(id: number): Promise<void> {
+  return request(`/api/push/subscriptions/${id}`, { method: "DELETE" });
 }
 
 /** A sentence for the user: the server's own message when there is one. */
