@@ -164,7 +164,7 @@ describe("browser notifications in Chromium", () => {
     await cdp.send("ServiceWorker.enable");
     const registration = await waitFor(
       () => registrations.find((r) => r.scopeURL === `${server.url}/`),
-      { what: "the worker's registration" },
+      { what: "the worker's registration", timeoutMs: 15_000 },
     );
     await cdp.send("ServiceWorker.deliverPushMessage", {
       origin: server.url,
@@ -182,7 +182,7 @@ describe("browser notifications in Chromium", () => {
         );
         return list.length > 0 ? list : undefined;
       },
-      { what: "the notification shown" },
+      { what: "the notification shown", timeoutMs: 15_000 },
     );
     expect(shown).toEqual([
       { title: "van-9 · Alarm", body: "SOS", tag: `locus-event-${event!.id}` },
