@@ -73,7 +73,6 @@ async function subscriptions(): Promise<PushSubscriptionInfo[]> {
 }
 
 const toggle = () => page.getByTestId("push-toggle");
-const status = () => toggle().getAttribute("data-status");
 
 beforeAll(async () => {
   await ensureDashboardBuilt(silentLogger);

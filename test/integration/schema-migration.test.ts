@@ -138,4 +138,37 @@ describe("SQLite schema migration", () => {
     db.close();
     expect(backupsIn(dir)).toEqual([]);
   });
+
+  it("keeps the outbox's rows through the Web Push rebuild (v10) as webhook rows, ids still rising", () => {
+    dir = mkdtempSync(join(tmpdir(), "locus-migrate-"));
+    const file = join(dir, "locus.db");
+    const db = new Database(file);
+    migrate(db, { file, migrations: MIGRATIONS.slice(0, 9) });
+    const row = db.prepare(
+      `INSERT INTO outbox (webhook_id, event_id, event_type, device_uid, body, next_at, status,
+                           created_at) VALUES (?, ?, 'alarm', 'van-2', '{}', 1, ?, 1)`,
+    );
+    row.run(7, 1, "delivered");
+    row.run(7, 2, "pending");
+    row.run(7, 3, "failed");
+    // The newest row was purged: its id must still never come back.
+    db.prepare("DELETE FROM outbox WHERE event_id = 3").run();
+    migrate(db, { file });
+    expect(
+      db.prepare("SELECT id, channel, target_id, event_id, status FROM outbox ORDER BY id").all(),
+    ).toEqual([
+      { id: 1, channel: "webhook", target_id: 7, event_id: 1, status: "delivered" },
+      { id: 2, channel: "webhook", target_id: 7, event_id: 2, status: "pending" },
+    ]);
+    const next = db
+      .prepare(
+        `INSERT INTO outbox (channel, target_id, event_id, event_type, device_uid, body, next_at,
+                             status, created_at)
+         VALUES ('push', 7, 1, 'alarm', 'van-2', '{}', 1, 'pending', 1) RETURNING id`,
+      )
+      .pluck()
+      .get();
+    expect(next).toBe(4); // a push row for event 1 beside the webhook's: targets differ by channel
+    db.close();
+  });
 });
