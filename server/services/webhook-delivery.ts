@@ -8,7 +8,7 @@ import type {
   UserStore,
   WebhookRecord,
 } from "../stores/ports.ts";
-import type { WebhookRequest, WebhookSender } from "../webhooks/http-sender.ts";
+import type { WebhookRequest, WebhookResponse, WebhookSender } from "../webhooks/http-sender.ts";
 import { toUser, type AccessService } from "./access.ts";
 import type { DeviceService } from "./devices.ts";
 import { outboxRows } from "./fan-out.ts";
@@ -57,18 +57,19 @@ export const WEBHOOK_DELIVERY_DEFAULTS: WebhookDeliveryOptions = {
 
 const PURGE_EVERY_MS = 60_000;
 const EXPIRE_EVERY_MS = 10_000;
-const NOT_VISIBLE = "not sent: the webhook's owner may no longer see this device";
+const NOT_VISIBLE = "not sent: its owner may no longer see this device";
 const GAVE_UP = "gave up: not delivered within 24 h";
 
 /**
- * Events to webhooks, through the persisted outbox. Two steps, both run by the one process that
- * leads background work (every SQLite server; one node of a cluster):
+ * Events to webhooks and browsers (Web Push), through the persisted outbox; a row's target is a
+ * channel and an id, and both channels share every rule below. Two steps, both run by the one
+ * process that leads background work (every SQLite server; one node of a cluster):
  *
- * - Fan-out: events after the cursor are matched against every rule, and each (event, webhook)
- *   a rule sends it to becomes an outbox row; the rows and the cursor move in one transaction, so
- *   a crash neither loses an event nor adds one twice. Access is asked now, of the rule's owner
- *   as the store says it is: a grant withdrawn stops what follows.
- * - Delivery: per webhook and device, rows go in order: the oldest pending row is the lane's head,
+ * - Fan-out: events after the cursor are matched against every rule, and each (event, target)
+ *   a rule sends it to becomes an outbox row (fan-out.ts); the rows and the cursor move in one
+ *   transaction, so a crash neither loses an event nor adds one twice. Access is asked now, of
+ *   the rule's owner as the store says it is: a grant withdrawn stops what follows.
+ * - Delivery: per target and device, rows go in order: the oldest pending row is the lane's head,
  *   and a head that fails holds the rows behind it until it is delivered or given up (24 h), so a
  *   receiver gets each device's events in the order they happened. Waits double from the base
  *   (with ±25 % jitter) up to 10 minutes. A row is marked only after its attempt: a crash during a
@@ -259,9 +260,9 @@ export class WebhookDelivery {
   }
 
   private async attempt(row: OutboxRow, target: Target): Promise<void> {
-    const { sender, clock, logger } = this.deps;
+    const { clock, logger } = this.deps;
     try {
-      const res = await sender.send(this.request(row, target));
+      const res = await this.send(row, target);
       // Cut short by a shutdown: not the receiver's failure; the row goes again after the start.
       if (this.stopped) return;
       // The push service no longer knows this browser (unsubscribed, expired): it never will
@@ -294,6 +295,18 @@ export class WebhookDelivery {
       // The store failed (closing, unreachable): the row stays as it was and goes again.
       logger.warn({ err, outbox: row.id }, "webhook delivery: recording an attempt failed");
     }
+  }
+
+  /** One request; one that cannot even be made (a key the push library refuses) is a failure. */
+  private async send(row: OutboxRow, target: Target): Promise<WebhookResponse> {
+    let request: WebhookRequest;
+    try {
+      request = this.request(row, target);
+    } catch (err) {
+      const error = `not sent: ${err instanceof Error ? err.message : String(err)}`;
+      return { status: null, error, latencyMs: 0 };
+    }
+    return this.deps.sender.send(request);
   }
 
   private request(row: OutboxRow, target: Target): WebhookRequest {
