@@ -38,6 +38,8 @@ class BrowserPush {
   status = $state<PushStatus>("checking");
   busy = $state(false);
   error = $state<string | null>(null);
+  /** While turning on or off: which, so the switch shows it until the outcome is known. */
+  wanted = $state<boolean | null>(null);
   private started = false;
 
   /** Look once where things stand (the events tab shows the switch). */
@@ -67,7 +69,14 @@ class BrowserPush {
 
   async set(on: boolean): Promise<void> {
     if (this.busy || this.status === "unsupported") return;
-    await this.run(() => (on ? this.turnOn() : this.turnOff()));
+    this.wanted = on;
+    try {
+      await this.run(() => (on ? this.turnOn() : this.turnOff()));
+    } finally {
+      // The switch shows the outcome again, even when that is where it was (a dismissed
+      // permission prompt): it must not stay as the click left it.
+      this.wanted = null;
+    }
   }
 
   private async turnOn(): Promise<void> {
@@ -114,6 +123,7 @@ class BrowserPush {
     return listed.some((s) => s.endpoint === subscription.endpoint);
   }
 
+  /** `work`, with `busy` set; when it fails, the error is shown and the status stays. */
   private async run(work: () => Promise<void>): Promise<void> {
     this.busy = true;
     this.error = null;
