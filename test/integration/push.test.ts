@@ -205,6 +205,16 @@ describe("Web Push", () => {
       expect(JSON.stringify(error), JSON.stringify(body)).toMatch(rule);
     }
     expect(await subscriptions(admin)).toEqual([]);
+    // Signed out: nothing, not even the key.
+    for (const path of ["/api/push/key", "/api/push/subscriptions"]) {
+      expect((await fetch(`${bed.server.url}${path}`)).status, path).toBe(401);
+    }
+    const anonymous = await fetch(`${bed.server.url}/api/push/subscriptions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(https),
+    });
+    expect(anonymous.status).toBe(401);
 
     const noChannel = await post(admin, "/api/rules", { name: "nowhere" });
     expect(noChannel.status).toBe(400);
