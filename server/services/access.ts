@@ -152,6 +152,11 @@ export class AccessService {
     return deviceId;
   }
 
+  /** A user by name, or null: for the CLI, which acts as a named user without a session. */
+  async userNamed(name: string): Promise<User | null> {
+    return this.userOf(await this.users.byName(name));
+  }
+
   private userOf(record: UserRecord | null): User | null {
     return record ? toUser(record) : null;
   }

@@ -268,6 +268,21 @@ export class NotificationService {
     await this.deps.store.removeRule(id);
   }
 
+  /**
+   * The groups a rule of this user may name (what the dashboard offers): ones that exist and that
+   * the user sees, granted or through one of its members.
+   */
+  async groups(user: User): Promise<string[]> {
+    const { devices, access } = this.deps;
+    const names = [...(await devices.groupNames())];
+    if (user.grant.all) return names;
+    const seen = new Set(user.grant.groups);
+    for (const d of devices.all()) {
+      if (access.canSee(user, d.deviceId)) for (const g of d.groups) seen.add(g);
+    }
+    return names.filter((g) => seen.has(g));
+  }
+
   /** What a rule names must exist, and devices must be ones the user may see. */
   private async check(user: User, fields: RuleChange): Promise<void> {
     const { devices, access, geofences, store } = this.deps;
@@ -279,18 +294,10 @@ export class NotificationService {
       }
     }
     if (fields.groups && fields.groups.length > 0) {
-      const names = await devices.groupNames();
+      const nameable = new Set(await this.groups(user));
       for (const [i, group] of fields.groups.entries()) {
-        // A group is nameable when it exists and the user sees it: granted, or one of its
-        // members is visible to them.
-        const visible =
-          names.has(group) &&
-          (user.grant.all ||
-            user.grant.groups.has(group) ||
-            [...devices.all()].some(
-              (d) => d.groups.includes(group) && access.canSee(user, d.deviceId),
-            ));
-        if (!visible) throw badRequest(`groups.${i}`, `no group "${group.slice(0, 64)}"`);
+        if (!nameable.has(group))
+          throw badRequest(`groups.${i}`, `no group "${group.slice(0, 64)}"`);
       }
     }
     if (fields.geofences && fields.geofences.length > 0) {

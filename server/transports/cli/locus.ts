@@ -12,6 +12,7 @@ import { backupCommand, restoreCommand } from "./backup.ts";
 import { deviceCommand, groupCommand } from "./devices.ts";
 import { geofenceCommand } from "./geofences.ts";
 import { importCommand } from "./import-command.ts";
+import { ruleCommand, webhookCommand } from "./notifications.ts";
 import { userCommand } from "./people.ts";
 import { copyStoreCommand, migrateCommand } from "./store-commands.ts";
 import { CliError, USAGE, type Cli } from "./usage.ts";
@@ -44,6 +45,12 @@ try {
       width: { type: "string" },
       color: { type: "string" },
       "speed-limit": { type: "string" },
+      user: { type: "string" },
+      types: { type: "string" },
+      geofences: { type: "string" },
+      hours: { type: "string" },
+      webhooks: { type: "string" },
+      limit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -119,6 +126,8 @@ try {
   else if (noun === "user") await userCommand(cli, args);
   else if (noun === "import") await importCommand(cli, args);
   else if (noun === "geofence") await geofenceCommand(cli, args);
+  else if (noun === "webhook") await webhookCommand(cli, args);
+  else if (noun === "rule") await ruleCommand(cli, args);
   else throw new CliError(`unknown command "${positionals.join(" ")}"`);
 } catch (err) {
   if (err instanceof CliError) fail(err.message, err.showUsage);

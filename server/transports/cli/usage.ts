@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from "../../../protocol/geofence.ts";
 import { DEFAULT_CONFIG } from "../../config.ts";
 import type { Services } from "../../services/index.ts";
 
@@ -19,6 +20,12 @@ export interface Cli {
     width?: string;
     color?: string;
     "speed-limit"?: string;
+    user?: string;
+    types?: string;
+    geofences?: string;
+    hours?: string;
+    webhooks?: string;
+    limit?: string;
   };
   /** JSON with --json, else the text. */
   print(value: unknown, text: string): void;
@@ -84,6 +91,25 @@ export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
                        LineString + properties.width); all or none
   geofence export [FILE]
                        write every fence as GeoJSON (to stdout without FILE)
+  webhook add URL --user NAME
+                       add a webhook of that user and print its signing secret (shown only
+                       once); loopback and private addresses need --webhook-allow-private
+                       on the server (LOCUS_WEBHOOK_ALLOW_PRIVATE here)
+  webhook list|remove ID|test ID|log ID --user NAME
+                       list, remove, send a signed test body now, or show the delivery log
+                       (newest first; --limit N, default 100)
+  rule add --user NAME --name NAME --webhooks ID,ID…
+                       send that user's events to their webhooks; without the flags
+                       below, every event of every device they see, at any time
+      --types T,T…            event types, of: ${EVENT_TYPES.join(", ")}
+      --devices ID,ID…        devices (default all)
+      --groups G,G…           groups: their devices, also ones added later
+      --geofences ID|NAME,…   only events about these fences
+      --hours "Mon-Fri 08:00-18:00 Europe/Paris"
+                              days (a range or Mon,Wed…; default every day), the window
+                              (it may run past midnight) and the zone (default this machine's)
+  rule list|remove ID --user NAME
+                       list that user's rules, or remove one
   backup FILE          copy the database to FILE while the server keeps running, with
                        progress; the copy is checked (integrity_check) before it gets its name
   restore FILE         check the backup FILE and put it in place of the database; refuses a

@@ -42,6 +42,11 @@ export function notificationsRouter(deps: { notifications: NotificationService }
     res.json({ deliveries: await notifications.deliveries(currentUser(res), id, limit) });
   });
 
+  // The groups a rule may name: /api/admin/groups is for admins, rules are for everyone.
+  router.get("/rules/groups", async (_req, res) => {
+    res.json({ groups: await notifications.groups(currentUser(res)) });
+  });
+
   router.get("/rules", async (_req, res) => {
     res.json({ rules: await notifications.rules(currentUser(res)) });
   });
