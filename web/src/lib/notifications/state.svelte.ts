@@ -37,6 +37,11 @@ class Notifications {
     }
   }
 
+  /** A log just read knows a webhook's newest delivery: the list's status follows it. */
+  noteLatest(webhookId: number, newest: Delivery | null): void {
+    this.lastDelivery = new Map([...this.lastDelivery, [webhookId, newest]]);
+  }
+
   webhookUrl(id: number): string {
     return this.webhooks?.find((w) => w.id === id)?.url ?? `webhook ${id}`;
   }
