@@ -226,6 +226,36 @@ describe("webhooks", () => {
     expect(new Set(retried.map((r) => r.headers["idempotency-key"])).size).toBe(1);
   });
 
+  it("offers a rule the groups its user sees: granted, or holding a device they see", async () => {
+    const server = await bed.start();
+    for (const name of ["north", "south", "spare"]) {
+      expect((await post(admin, "/api/admin/groups", { name })).status).toBe(201);
+    }
+    for (const [device, group] of [
+      ["a", "north"],
+      ["b", "south"],
+    ] as const) {
+      await bed.device(device);
+      const res = await post(admin, `/api/admin/devices/${device}`, { groups: [group] }, "PATCH");
+      expect(res.status).toBe(200);
+    }
+    const add = await post(admin, "/api/admin/users", {
+      name: "viewer",
+      password: "viewer-password",
+      role: "viewer",
+      devices: ["a"],
+      groups: ["spare"],
+    });
+    expect(add.status).toBe(201);
+    const cookie = await signIn(server.url, "viewer", "viewer-password");
+    const groupsOf = async (as: As) =>
+      ((await (await as("/api/rules/groups")).json()) as { groups: string[] }).groups.sort();
+    const viewer: As = (path, init = {}) =>
+      fetch(`${server.url}${path}`, { ...init, headers: { ...init.headers, cookie } });
+    expect(await groupsOf(viewer)).toEqual(["north", "spare"]);
+    expect(await groupsOf(admin)).toEqual(["north", "south", "spare"]);
+  });
+
   it("sends a viewer only events of devices they may see, and stops when the grant goes", async () => {
     const server = await bed.start({ webhookAllowPrivate: true, geofenceHysteresisM: 0 });
     const rx = await receiver();
