@@ -70,7 +70,7 @@ describe("notifications in Chromium, as a viewer", () => {
     await page.getByTestId("notify-open").click();
     const panel = page.getByTestId("notify-panel");
     await panel.waitFor();
-    await expect(panel.getByText("No webhooks yet.").isVisible()).resolves.toBe(true);
+    await panel.getByText("No webhooks yet.").waitFor();
 
     await page.getByLabel("Add a webhook").fill(`http://127.0.0.1:${receiver.port}/locus`);
     await page.getByTestId("notify-webhook-add").click();
@@ -178,6 +178,33 @@ describe("notifications in Chromium, as a viewer", () => {
       /Delivered \(HTTP 200\)/,
     );
     await page.screenshot({ path: `${SCREENSHOTS}/notify-delivery-log.png` });
+  });
+});
+
+describe("notifications on a phone", () => {
+  it("edits the rule in place, keyboard only, and fits 390 px", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId("notify-tab-rules").click();
+    await page.getByTestId("notify-rule-edit").click();
+    const form = page.getByTestId("notify-rule-form");
+    const name = form.getByTestId("notify-rule-name");
+    await name.focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("SOS, any van");
+    // Untick the device by keyboard: the rule is now about every device the viewer sees.
+    await form.getByTestId(`notify-rule-device-${DEVICE}`).focus();
+    await page.keyboard.press("Space");
+    await form.getByTestId("notify-rule-zone").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SCREENSHOTS}/notify-rule-edit-phone.png` });
+    const panelBox = await page.getByTestId("notify-panel").boundingBox();
+    const zoneBox = await form.getByTestId("notify-rule-zone").boundingBox();
+    expect(zoneBox!.x + zoneBox!.width).toBeLessThanOrEqual(panelBox!.x + panelBox!.width);
+    await name.press("Enter");
+    await form.waitFor({ state: "detached" });
+    const [stored] = (await (await fetchAs("/api/rules")).json()).rules;
+    expect(stored).toMatchObject({ name: "SOS, any van", devices: [], types: ["alarm"] });
+    await page.getByTestId("notify-rule-row").getByText("Alarm of every device").waitFor();
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 });
 
