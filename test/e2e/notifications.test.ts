@@ -80,7 +80,7 @@ describe("notifications in Chromium, as a viewer", () => {
     expect(secret).toMatch(/^lcw_/);
     await page.screenshot({ path: `${SCREENSHOTS}/notify-webhook-secret.png` });
     await page.getByRole("button", { name: "I have stored it" }).click();
-    await expect(shown.count()).resolves.toBe(0);
+    await shown.waitFor({ state: "detached" });
     // Listed, without the secret: it was shown once.
     const row = page.getByTestId("notify-webhook-row");
     await expect(row.textContent()).resolves.toContain(`127.0.0.1:${receiver.port}/locus`);
@@ -134,7 +134,7 @@ describe("notifications in Chromium, as a viewer", () => {
     await form.getByTestId("notify-rule-to").fill("23:59");
     await form.locator("[data-testid^=notify-rule-webhook-]").check();
     await form.getByTestId("notify-rule-save").click();
-    await expect(form.count()).resolves.toBe(0);
+    await form.waitFor({ state: "detached" });
     const row = page.getByTestId("notify-rule-row");
     await expect(row.textContent()).resolves.toContain("SOS from the van");
     await expect(row.textContent()).resolves.toContain("Alarm of");
