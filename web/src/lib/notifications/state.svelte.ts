@@ -37,6 +37,15 @@ class Notifications {
     }
   }
 
+  /** Forget them when the panel closes: the next person to sign in here must not see them. */
+  reset(): void {
+    this.webhooks = null;
+    this.rules = null;
+    this.groups = [];
+    this.lastDelivery = new Map();
+    this.loadError = null;
+  }
+
   /** A log just read knows a webhook's newest delivery: the list's status follows it. */
   noteLatest(webhookId: number, newest: Delivery | null): void {
     this.lastDelivery = new Map([...this.lastDelivery, [webhookId, newest]]);
