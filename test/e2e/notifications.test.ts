@@ -178,6 +178,23 @@ describe("notifications in Chromium, as a viewer", () => {
       /Delivered \(HTTP 200\)/,
     );
     await page.screenshot({ path: `${SCREENSHOTS}/notify-delivery-log.png` });
+
+    // The receiver fails: the next alarm stays in the log as retrying, with its answer and when.
+    receiver.respond = () => 500;
+    await report(van, makePosition({ ts: Date.now(), attributes: { alarm: "sos" } }));
+    const retrying = log.locator("[data-testid=notify-delivery-row][data-status=pending]");
+    await expect
+      .poll(
+        async () => {
+          await log.getByRole("button", { name: "Refresh" }).click();
+          return retrying.count();
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(1);
+    await expect(retrying.textContent()).resolves.toMatch(/Retrying.*HTTP 500/s);
+    await expect(retrying.locator("td").last().textContent()).resolves.not.toBe("—");
+    receiver.respond = () => 200;
   });
 });
 
