@@ -130,6 +130,9 @@ describe("notifications in Chromium, as a viewer", () => {
     await form.getByTestId("notify-rule-save").click();
     // From and to equal: that error belongs to "to".
     await form.getByTestId("notify-rule-new-error-hours.to").waitFor();
+    await expect(form.getByTestId("notify-rule-to").getAttribute("aria-invalid")).resolves.toBe(
+      "true",
+    );
     await expect(form.getByTestId("notify-rule-new-error-webhooks").count()).resolves.toBe(0);
     await form.getByTestId("notify-rule-to").fill("23:59");
     await form.locator("[data-testid^=notify-rule-webhook-]").check();
