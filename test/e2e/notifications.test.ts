@@ -228,6 +228,25 @@ describe("notifications on a phone", () => {
   });
 });
 
+describe("removing", () => {
+  it("asks before removing a rule and a webhook, and both are gone", async () => {
+    await page.getByTestId("notify-tab-rules").click();
+    await page.getByTestId("notify-rule-remove").click();
+    // Focus is on Cancel, so a second Enter does not remove; the confirm button does.
+    await page.getByTestId("notify-rule-remove-confirm").click();
+    await page.getByText("No rules yet.").waitFor();
+    await page.getByTestId("notify-tab-webhooks").click();
+    await page.getByTestId("notify-webhook-remove").click();
+    await expect(
+      page.getByTestId("notify-webhook-remove-confirm-question").textContent(),
+    ).resolves.toContain("Remove this webhook?");
+    await page.getByTestId("notify-webhook-remove-confirm").click();
+    await page.getByText("No webhooks yet.").waitFor();
+    expect((await (await fetchAs("/api/webhooks")).json()).webhooks).toEqual([]);
+    expect((await (await fetchAs("/api/rules")).json()).rules).toEqual([]);
+  });
+});
+
 describe("notifications next to the admin panel", () => {
   it("offers an admin both, each in its own dialog, and Escape closes it", async () => {
     const { page: admin } = await adminPage(browser, server);
