@@ -81,12 +81,13 @@ describe("webhooks and rules from the CLI", () => {
         hours: { days: [6, 7, 1], from: "22:00", to: "06:00", timeZone: "Europe/Paris" },
         webhooks: [hook.id],
       });
-      // Any time, so the alarm below is delivered whatever the hour.
+      // Any time, so the alarm below is delivered whatever the hour; to her browsers as well.
       const always = await json<NotificationRule>(
         ...["rule", "add", "--user", "vera", "--name", "always", "--types", "alarm"],
-        ...["--webhooks", String(hook.id)],
+        ...["--webhooks", String(hook.id), "--push"],
       );
-      expect(always).toMatchObject({ devices: [], hours: null });
+      expect(always).toMatchObject({ devices: [], hours: null, push: true });
+      expect(rule.push).toBe(false);
       // The running server answers vera with what the CLI stored for her.
       const vera = await signIn(server.url, "vera", await newPassword());
       const rules = await (
@@ -94,7 +95,7 @@ describe("webhooks and rules from the CLI", () => {
       ).json();
       expect(rules.rules.map((r: NotificationRule) => r.name).sort()).toEqual(["always", "sos"]);
       expect(await cli("rule", "list", "--user", "vera")).toMatch(
-        /^\d+\tsos\talarm; van-1; days 6,7,1 22:00-06:00 Europe\/Paris; webhooks \d+\n\d+\talways\talarm; every device; webhooks \d+\n$/,
+        /^\d+\tsos\talarm; van-1; days 6,7,1 22:00-06:00 Europe\/Paris; webhooks \d+\n\d+\talways\talarm; every device; webhooks \d+, push\n$/,
       );
 
       expect(await report(van, makePosition({ attributes: { alarm: "sos" } }))).toMatchObject({

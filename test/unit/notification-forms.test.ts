@@ -48,6 +48,7 @@ describe("the rule form", () => {
     geofences: [3],
     hours: { days: [5, 1], from: "22:00", to: "06:00", timeZone: "Europe/Berlin" },
     webhooks: [2],
+    push: true,
     createdAt: 0,
     updatedAt: 0,
   };
@@ -61,6 +62,7 @@ describe("the rule form", () => {
       geofences: [3],
       hours: { days: [1, 5], from: "22:00", to: "06:00", timeZone: "Europe/Berlin" },
       webhooks: [2],
+      push: true,
     });
   });
 

@@ -50,6 +50,7 @@ try {
       geofences: { type: "string" },
       hours: { type: "string" },
       webhooks: { type: "string" },
+      push: { type: "boolean", default: false },
       limit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },

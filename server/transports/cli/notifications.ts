@@ -49,7 +49,9 @@ export async function ruleCommand(cli: Cli, [verb, ...args]: string[]): Promise<
   await namingFlags(async () => {
     if (verb === "add" && args.length === 0) {
       if (options.name === undefined) throw new CliError("rule add needs --name NAME");
-      if (options.webhooks === undefined) throw new CliError("rule add needs --webhooks ID,ID…");
+      if (options.webhooks === undefined && !options.push) {
+        throw new CliError("rule add needs --webhooks ID,ID…, --push, or both");
+      }
       const rule = await notifications.createRule(user, {
         name: options.name,
         types: list(options.types),
@@ -59,6 +61,7 @@ export async function ruleCommand(cli: Cli, [verb, ...args]: string[]): Promise<
         geofences: ids("--geofences", options.geofences, (key) => fenceId(cli, key)),
         hours: options.hours === undefined ? null : parseHours(options.hours),
         webhooks: ids("--webhooks", options.webhooks, (key) => idArg("--webhooks", key)),
+        push: options.push,
       });
       print(rule, `rule ${rule.id} "${rule.name}" added`);
     } else if (verb === "list" && args.length === 0) {
@@ -92,6 +95,7 @@ const FLAG_OF: Record<string, string> = {
   geofences: "--geofences",
   hours: "--hours",
   webhooks: "--webhooks",
+  push: "--push",
 };
 
 async function namingFlags(work: () => Promise<void>): Promise<void> {
@@ -160,7 +164,7 @@ function describeRule(r: NotificationRule): string {
     r.hours
       ? `days ${r.hours.days.join(",")} ${r.hours.from}-${r.hours.to} ${r.hours.timeZone}`
       : null,
-    `webhooks ${r.webhooks.join(",")}`,
+    `webhooks ${r.webhooks.join(",") || "none"}${r.push ? ", push" : ""}`,
   ];
   return `${r.id}\t${r.name}\t${about.filter(Boolean).join("; ")}`;
 }

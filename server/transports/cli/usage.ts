@@ -25,6 +25,7 @@ export interface Cli {
     geofences?: string;
     hours?: string;
     webhooks?: string;
+    push: boolean;
     limit?: string;
   };
   /** JSON with --json, else the text. */
@@ -98,9 +99,10 @@ export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
   webhook list|remove ID|test ID|log ID --user NAME
                        list, remove, send a signed test body now, or show the delivery log
                        (newest first; --limit N, default 100)
-  rule add --user NAME --name NAME --webhooks ID,ID…
-                       send that user's events to their webhooks; without the flags
-                       below, every event of every device they see, at any time
+  rule add --user NAME --name NAME [--webhooks ID,ID…] [--push]
+                       send that user's events to their webhooks and/or, with --push, their
+                       browsers (Web Push); without the flags below, every event of every
+                       device they see, at any time
       --types T,T…            event types, of: ${EVENT_TYPES.join(", ")}
       --devices ID,ID…        devices (default all)
       --groups G,G…           groups: their devices, also ones added later

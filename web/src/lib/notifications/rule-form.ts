@@ -16,6 +16,8 @@ export interface RuleDraft {
   to: string;
   timeZone: string;
   webhooks: string[];
+  /** Also to the user's browsers, as Web Push notifications. */
+  push: boolean;
 }
 
 export const DAYS: readonly { value: string; label: string }[] = [
@@ -45,6 +47,7 @@ export function draftOf(rule: NotificationRule | null): RuleDraft {
     to: hours?.to ?? "18:00",
     timeZone: hours?.timeZone ?? browserTimeZone(),
     webhooks: (rule?.webhooks ?? []).map(String),
+    push: rule?.push ?? false,
   };
 }
 
@@ -65,6 +68,7 @@ export function ruleBody(d: RuleDraft): NewRule {
         }
       : null,
     webhooks: d.webhooks.map(Number),
+    push: d.push,
   };
 }
 
