@@ -25,6 +25,7 @@ const STORAGE_FACING = [
   "security",
   "geofence-store",
   "geofence-events",
+  "device-speed-limit",
   "geofence-ground-truth",
   "webhooks",
   "webhooks-crash",

@@ -48,6 +48,8 @@ export interface AdminDevice {
   hasToken: boolean;
   /** May report by its identifier alone, without a token (phone apps that cannot send one). */
   idOnly: boolean;
+  /** Overspeed above this instead of the global limit (km/h); null: the global limit applies. */
+  speedLimitKmh: number | null;
   /** Groups it belongs to, by name. */
   groups: string[];
 }
@@ -79,6 +81,8 @@ export interface UpdateDeviceRequest {
   name?: string | null;
   /** Allow or stop reporting by identifier alone. */
   idOnly?: boolean;
+  /** Its own speed limit in km/h, or null to fall back to the global one. */
+  speedLimitKmh?: number | null;
   /** The groups it belongs to, replacing the old ones. */
   groups?: string[];
 }
@@ -101,6 +105,18 @@ export interface AdminGroupsReply {
   groups: AdminGroup[];
 }
 
+/** The fastest limit a device may be given: beyond it the number is a typo or a unit mistake. */
+export const MAX_DEVICE_SPEED_LIMIT_KMH = 1000;
+
+/** A device's own speed limit, in km/h as the global `--speed-limit-kmh` is. */
+export const deviceSpeedLimitSchema = z
+  .number({ error: "must be a number of km/h" })
+  .refine(Number.isFinite, { error: "must be a finite number of km/h" })
+  .gt(0, { error: "must be > 0 km/h" })
+  .max(MAX_DEVICE_SPEED_LIMIT_KMH, {
+    error: `must be at most ${MAX_DEVICE_SPEED_LIMIT_KMH} km/h`,
+  });
+
 export const deviceRequestSchemas = {
   add: z.strictObject({
     deviceId: deviceIdSchema,
@@ -111,6 +127,7 @@ export const deviceRequestSchemas = {
   update: z.strictObject({
     name: deviceNameSchema.nullable().optional(),
     idOnly: z.boolean({ error: "must be true or false" }).optional(),
+    speedLimitKmh: deviceSpeedLimitSchema.nullable().optional(),
     groups: z.array(groupNameSchema).max(100).optional(),
   }),
   addGroup: z.strictObject({ name: groupNameSchema }),

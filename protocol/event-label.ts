@@ -10,4 +10,8 @@ export const EVENT_LABEL: Readonly<Record<EventType, string>> = {
   overspeed: "Speeding",
   alarm: "Alarm",
   battery_low: "Low battery",
+  offline: "Offline",
+  online: "Online",
+  stopped: "Stopped",
+  moving: "Moving",
 };

@@ -114,6 +114,10 @@ export const EVENT_TYPES = [
   "overspeed",
   "alarm",
   "battery_low",
+  "offline",
+  "online",
+  "stopped",
+  "moving",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -122,7 +126,10 @@ export interface FleetEvent {
   id: number;
   deviceId: string;
   type: EventType;
-  /** When it happened (epoch ms): an interpolated crossing time, an episode's start. */
+  /**
+   * When it happened (epoch ms): an interpolated crossing time, an episode's start, the start of
+   * a stop (stopped) or its last fix (moving).
+   */
   ts: number;
   lat: number;
   lon: number;
@@ -130,7 +137,9 @@ export interface FleetEvent {
   geofenceId: number | null;
   /**
    * Type-specific facts: a fence's name at the time; an overspeed's `peak`, `limit` (m/s),
-   * `durationS`, `endedAt`; an alarm's `alarm` ("sos", …); a low battery's `battery`, `threshold`.
+   * `durationS`, `endedAt`; an alarm's `alarm` ("sos", …); a low battery's `battery`, `threshold`;
+   * offline's `lastFixAt` (its time is that fix's plus `--offline-minutes`); online's `offlineS`;
+   * moving's `stoppedS` (how long the stop it ends lasted; stopped carries nothing).
    */
   details: Record<string, string | number | boolean | null>;
 }

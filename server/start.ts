@@ -87,6 +87,7 @@ export async function startLocus(
   });
   await levels.start();
   services.webhookDelivery.start();
+  services.offline.start();
 
   const httpServer = createServer();
   const app = createApp(httpServer, {
@@ -117,6 +118,7 @@ export async function startLocus(
   } catch (err) {
     levels.stop();
     await services.webhookDelivery.stop();
+    await services.offline.stop();
     clearInterval(fenceRefresh);
     await app.close();
     await redis?.close();
@@ -144,6 +146,7 @@ export async function startLocus(
         // Webhook requests under way are cut: their rows stay pending and go again after the next
         // start, as do events stored from here on (the fan-out cursor has not passed them).
         await services.webhookDelivery.stop();
+        await services.offline.stop();
         // Commit and acknowledge what is queued before the sockets that wait for it go.
         await stores.stopWriting();
         // A peer that never answers the close (a half-open link, a balancer holding an idle

@@ -158,6 +158,10 @@ export const configSchema = z.object({
   lowBatteryPercent: z.number().min(0).max(100).default(15).register(settingDocs, {
     description: "a `battery_low` event when a device reports less than this (0: never)",
   }),
+  offlineMinutes: z.number().min(0).default(10).register(settingDocs, {
+    description:
+      "an `offline` event once a device has sent no fix for this long, `online` at its next (0: neither)",
+  }),
   geofenceHysteresisM: z.number().min(0).default(10).register(settingDocs, {
     description:
       "metres past a fence's boundary a device must go before enter or exit counts, so jitter on the line raises nothing",

@@ -31,7 +31,24 @@ export interface StayListener {
   move(fix: Fix): void;
   /** `first` and `last` are the stop's first and last fixes; the fixes between are not repeated. */
   stop(stop: Stop, first: Fix, last: Fix): void;
+  /**
+   * The stay just lasted long enough to be a stop (it is reported whole by `stop` once it ends):
+   * for whoever must know as it happens, the event rules. `centre` is where it is measured from.
+   */
+  stopBegan?(first: Fix, centre: Fix): void;
 }
+
+/**
+ * All the detector remembers, plain JSON, so the event rules can save it with their state and
+ * carry on after a restart exactly where they were.
+ */
+export interface StayState {
+  /** The candidate: consecutive slow fixes, all within the radius of pending[0], not yet long enough. */
+  pending: Fix[];
+  stay: Stay | null;
+}
+
+export const emptyStayState = (): StayState => ({ pending: [], stay: null });
 
 interface Stay {
   /** The point the stop radius is measured from: the centre of the fixes that confirmed it. */
@@ -71,17 +88,15 @@ const DEPARTURE_FIXES = 2;
  * confirmed stop keeps only sums.
  */
 export class StayDetector {
-  /** The candidate: consecutive slow fixes, all within the radius of pending[0], not yet long enough. */
-  private pending: Fix[] = [];
-  private stay: Stay | null = null;
-
   constructor(
     private readonly thresholds: Thresholds,
     private readonly listener: StayListener,
+    /** Where it stands: a fresh one, or one saved before (it is changed in place). */
+    private readonly state: StayState = emptyStayState(),
   ) {}
 
   push(fix: Fix): void {
-    const stay = this.stay;
+    const stay = this.state.stay;
     if (stay) {
       if (this.within(stay.anchor, fix)) {
         this.extendStay(stay, fix);
@@ -94,7 +109,7 @@ export class StayDetector {
 
   /** End of data: a stay still in progress is reported as it stands. */
   finish(): void {
-    if (this.stay) this.endStay(this.stay);
+    if (this.state.stay) this.endStay(this.state.stay);
     this.releasePending();
   }
 
@@ -105,7 +120,7 @@ export class StayDetector {
       this.listener.move(fix);
       return;
     }
-    const pending = this.pending;
+    const pending = this.state.pending;
     pending.push(fix);
     // The classic algorithm: while some fix lies outside the radius of the candidate's first one,
     // that first one cannot begin a stay (the candidate was not long enough before the fix that
@@ -123,13 +138,13 @@ export class StayDetector {
   }
 
   private releasePending(): void {
-    for (const fix of this.pending) this.listener.move(fix);
-    this.pending = [];
+    for (const fix of this.state.pending) this.listener.move(fix);
+    this.state.pending = [];
   }
 
   /** The candidate lasted long enough: it is a stop, kept from now on as sums. */
   private confirm(): void {
-    const run = this.pending;
+    const run = this.state.pending;
     let lat = 0;
     let lon = 0;
     for (const fix of run) {
@@ -147,8 +162,9 @@ export class StayDetector {
       tail: [],
     };
     for (const fix of run) this.addSlow(stay, fix);
-    this.stay = stay;
-    this.pending = [];
+    this.state.stay = stay;
+    this.state.pending = [];
+    this.listener.stopBegan?.(stay.first, stay.anchor);
   }
 
   private extendStay(stay: Stay, fix: Fix): void {
@@ -169,7 +185,7 @@ export class StayDetector {
   }
 
   private endStay(stay: Stay): void {
-    this.stay = null;
+    this.state.stay = null;
     const start = stay.first[0];
     const end = stay.lastSlow[0];
     this.listener.stop(

@@ -11,6 +11,8 @@ export function toAdminDevice(d: DeviceRecord): AdminDevice {
     createdAt: d.createdAt,
     hasToken: d.tokenHash !== null,
     idOnly: d.idOnly,
+    // m/s inside, km/h at the edges (as the global limit); rounded so 80 stays 80.
+    speedLimitKmh: d.speedLimit === null ? null : Math.round(d.speedLimit * 3.6 * 1000) / 1000,
     groups: d.groups,
   };
 }

@@ -148,11 +148,21 @@ export class DeviceService {
 
   private async update(
     deviceId: string,
-    changes: UpdateDeviceRequest & { tokenHash?: string },
+    request: UpdateDeviceRequest & { tokenHash?: string },
   ): Promise<DeviceRecord> {
+    const { speedLimitKmh, ...changes } = request;
     if (changes.groups) await this.checkGroupsExist(changes.groups);
     const before = await this.find(deviceId);
-    const device = await this.store.update(deviceId, changes, this.clock.now());
+    const device = await this.store.update(
+      deviceId,
+      {
+        ...changes,
+        ...(speedLimitKmh !== undefined && {
+          speedLimit: speedLimitKmh === null ? null : speedLimitKmh / 3.6,
+        }),
+      },
+      this.clock.now(),
+    );
     this.directory.set(deviceId, device);
     this.emit(before ? { type: "updated", device, before } : { type: "added", device });
     return device;

@@ -6,8 +6,11 @@ import type {
 } from "../../protocol/fence-geometry.ts";
 import { distanceM } from "../../protocol/geo.ts";
 import type { Geofence } from "../../protocol/geofence.ts";
+import { emptyStayState, type StayState } from "../history/stops.ts";
 import type { NewEvent } from "../stores/ports.ts";
 import type { GeofenceService, IndexedFence } from "./geofences.ts";
+import { MotionRules, type MotionRulesConfig } from "./motion-rules.ts";
+import { OverspeedRules, type OverspeedConfig } from "./overspeed-rules.ts";
 
 /** The fix as the rules see it: where, when, and how fast if the device said. */
 export interface RuleFix extends TimedPoint {
@@ -38,16 +41,12 @@ export interface DeviceRuleState {
   } | null;
   /** Below the low-battery threshold, and not yet back above it with margin (absent: no). */
   batteryLow?: boolean;
+  /** The stop detector's own state (absent in states saved before it ran: starts afresh). */
+  stays?: StayState;
 }
 
-export interface EventRulesConfig {
-  /** m/s everywhere; 0: no global limit. */
-  speedLimit: number;
-  /** An episode counts from this duration (ms) between its first and last fix over the limit. */
-  overspeedMs: number;
+export interface EventRulesConfig extends MotionRulesConfig, OverspeedConfig {
   hysteresisM: number;
-  /** Fixes further apart than this end an overspeed episode (no claim across a gap). */
-  maxGapMs: number;
   /** Percent below which a battery is low (0: never). */
   lowBatteryPercent: number;
 }
@@ -99,13 +98,18 @@ function boxAround(p: Vertex, m: number) {
 export class EventRules {
   /** Per device, in memory only: a restart or a fence change just measures again. */
   private readonly quiet = new Map<string, QuietDisk>();
-  /** Per device, the speed limit where it is, while its fences have not been traced again. */
-  private readonly limits = new Map<string, { limit: number; fence: number | null } | null>();
+  private readonly speed: OverspeedRules;
+  private readonly motion: MotionRules;
 
   constructor(
     private readonly geofences: Pick<GeofenceService, "near" | "indexed" | "version">,
     private readonly config: EventRulesConfig,
-  ) {}
+    /** A device's own speed limit (m/s), or null: the directory in memory, no I/O per fix. */
+    deviceLimit: (deviceId: string) => number | null = () => null,
+  ) {
+    this.speed = new OverspeedRules(geofences, config, deviceLimit);
+    this.motion = new MotionRules(config);
+  }
 
   /** Take in one fix (newer than `state.ts`); returns its events and whether to save the state. */
   step(
@@ -124,7 +128,7 @@ export class EventRules {
     if (!stillQuiet) {
       const from = state.last && fix.ts - state.last.ts <= this.config.maxGapMs ? state.last : fix;
       fencesChanged = this.fences(deviceId, state, from, fix, events);
-      this.limits.delete(deviceId);
+      this.speed.forget(deviceId); // the fences it is in may have changed
       const moved = from === fix ? 0 : distanceM(from.lat, from.lon, fix.lat, fix.lon);
       const reach = Math.min(
         QUIET_REACH_M.max,
@@ -133,9 +137,11 @@ export class EventRules {
       this.measureQuiet(deviceId, fix, reach);
     }
     const episodeBefore = state.overspeed?.start.ts;
-    this.overspeed(deviceId, state, fix, events);
+    this.speed.step(deviceId, state, fix, events);
     const batteryBefore = state.batteryLow;
     this.deviceSays(deviceId, state, fix, events);
+    this.motion.step(deviceId, (state.stays ??= emptyStayState()), fix, events);
+    if (events.length > 1) events.sort((x, y) => x.ts - y.ts);
     state.ts = fix.ts;
     state.last = { ts: fix.ts, lat: fix.lat, lon: fix.lon };
     const changed =
@@ -190,7 +196,12 @@ export class EventRules {
   /** The device is gone (removed, or its state dropped): nothing of it stays here. */
   forget(deviceId: string): void {
     this.quiet.delete(deviceId);
-    this.limits.delete(deviceId);
+    this.speed.forget(deviceId);
+  }
+
+  /** The device's own limit changed: its next fix looks the limit up again. */
+  limitChanged(deviceId: string): void {
+    this.speed.forget(deviceId);
   }
 
   /** Trace the move against every fence near it or holding the device; true when any changed. */
@@ -259,71 +270,4 @@ export class EventRules {
       (before?.crossing?.ts ?? null) !== (track.crossing?.ts ?? null)
     );
   }
-
-  private limitFor(deviceId: string, state: DeviceRuleState) {
-    let limit = this.limits.get(deviceId);
-    if (limit === undefined) this.limits.set(deviceId, (limit = this.limitAt(state)));
-    return limit;
-  }
-
-  /** The limit where the device is: the lowest of the global one and those of its fences. */
-  private limitAt(state: DeviceRuleState): { limit: number; fence: number | null } | null {
-    let best: { limit: number; fence: number | null } | null =
-      this.config.speedLimit > 0 ? { limit: this.config.speedLimit, fence: null } : null;
-    for (const [id, track] of Object.entries(state.fences)) {
-      if (!track.inside) continue;
-      const limit = this.geofences.indexed(Number(id))?.fence.speedLimit;
-      if (limit && (!best || limit < best.limit)) best = { limit, fence: Number(id) };
-    }
-    return best;
-  }
-
-  private overspeed(deviceId: string, state: DeviceRuleState, fix: RuleFix, events: NewEvent[]) {
-    const episode = state.overspeed;
-    if (episode && fix.ts - episode.lastOver > this.config.maxGapMs)
-      this.endEpisode(deviceId, state, events);
-    const at = this.limitFor(deviceId, state);
-    const speed = fix.speed;
-    if (at && speed !== undefined && speed > at.limit) {
-      if (!state.overspeed) {
-        state.overspeed = {
-          start: { ts: fix.ts, lat: fix.lat, lon: fix.lon },
-          lastOver: fix.ts,
-          peak: speed,
-          limit: at.limit,
-          fence: at.fence,
-        };
-      } else {
-        state.overspeed.lastOver = fix.ts;
-        state.overspeed.peak = Math.max(state.overspeed.peak, speed);
-      }
-    } else if (state.overspeed && (speed !== undefined || !at)) {
-      // A fix without a speed says nothing either way: the episode goes on until one does.
-      this.endEpisode(deviceId, state, events);
-    }
-  }
-
-  /** One event per episode, once it is over, so it carries the episode's true peak. */
-  private endEpisode(deviceId: string, state: DeviceRuleState, events: NewEvent[]): void {
-    const episode = state.overspeed!;
-    state.overspeed = null;
-    const durationMs = episode.lastOver - episode.start.ts;
-    if (durationMs < this.config.overspeedMs) return;
-    events.push({
-      deviceId,
-      type: "overspeed",
-      ts: episode.start.ts,
-      lat: episode.start.lat,
-      lon: episode.start.lon,
-      geofenceId: episode.fence,
-      details: {
-        peak: round(episode.peak),
-        limit: round(episode.limit),
-        durationS: durationMs / 1000,
-        endedAt: episode.lastOver,
-      },
-    });
-  }
 }
-
-const round = (v: number) => Math.round(v * 100) / 100;

@@ -27,7 +27,7 @@ export interface EventQuery {
 }
 
 /**
- * Events: geofence crossings and overspeed episodes, derived from stored, plausible fixes in time
+ * Events: geofence crossings, overspeed episodes, what devices say, stops and silences, derived from stored, plausible fixes in time
  * order per device (the rules are in event-rules.ts). Each device's fixes are taken in one at a
  * time, after they are committed; the events and the device's rule state are saved together, and
  * events have a natural key (device, type, time, fence), so replaying fixes after a crash or on
@@ -130,7 +130,15 @@ export class EventService {
       geofenceId: null,
       details: { name, source: "phone" },
     };
-    for (const stored of await this.deps.store.record([event], [])) {
+    await this.recordDirect([event]);
+  }
+
+  /**
+   * Events made outside the per-device rules (a phone's own region, the offline sweep): stored
+   * unless one with the same key is, and told to the listeners only when stored now.
+   */
+  async recordDirect(events: NewEvent[]): Promise<void> {
+    for (const stored of await this.deps.store.record(events, [])) {
       for (const listener of this.listeners) listener(stored);
     }
   }

@@ -12,6 +12,7 @@ import { GeofenceService } from "./geofences.ts";
 import { HistoryService } from "./history.ts";
 import { PushService } from "./push.ts";
 import { NotificationService } from "./notifications.ts";
+import { OfflineWatch } from "./offline-watch.ts";
 import { PeopleService } from "./people.ts";
 import { PlausibilityCheck } from "./plausibility.ts";
 import { PositionService, type IngestObserver } from "./positions.ts";
@@ -32,6 +33,8 @@ export interface Services {
   push: PushService;
   /** Fan-out and delivery of webhooks: started by the server (start.ts), not by the CLI. */
   webhookDelivery: WebhookDelivery;
+  /** The offline sweep: started by the server (start.ts), not by the CLI. */
+  offline: OfflineWatch;
 }
 
 /**
@@ -89,25 +92,51 @@ export async function createServices(
   });
   const geofences = new GeofenceService(stores.geofences, clock);
   await geofences.load();
-  const events = new EventService({
-    store: stores.events,
-    positions: stores.positions,
-    devices,
-    access,
-    rules: new EventRules(geofences, {
+  const eventRules = new EventRules(
+    geofences,
+    {
       speedLimit: config.speedLimitKmh / 3.6,
       overspeedMs: config.overspeedSeconds * 1000,
       hysteresisM: config.geofenceHysteresisM,
       maxGapMs: config.gapMinutes * 60_000,
       lowBatteryPercent: config.lowBatteryPercent,
-    }),
+      stays: thresholdsFrom(config),
+    },
+    (deviceId) => devices.known(deviceId)?.speedLimit ?? null,
+  );
+  // A device's new limit counts from its next fix (here, or on the node that heard of the change).
+  devices.onChange((change) => {
+    if (change.type === "updated" && change.device.speedLimit !== change.before.speedLimit) {
+      eventRules.limitChanged(change.device.deviceId);
+    }
+  });
+  const events = new EventService({
+    store: stores.events,
+    positions: stores.positions,
+    devices,
+    access,
+    rules: eventRules,
     logger,
   });
   // Events come from what this process committed; fixes another node committed make what this
   // one remembers of the device stale (that node derives their events).
+  const offline = new OfflineWatch({
+    events: stores.events,
+    positions: stores.positions,
+    record: (made) => events.recordDirect(made),
+    clock,
+    leads: () => stores.leadsBackgroundWork(),
+    logger,
+    offlineMs: config.offlineMinutes * 60_000,
+  });
+  offline.seed(latest);
   positions.onStored((deviceId, plausible, _receivedAt, origin) => {
     if (origin === "here") events.take(deviceId, plausible);
     else events.forget(deviceId);
+    offline.saw(deviceId, plausible);
+  });
+  devices.onChange((change) => {
+    if (change.type === "removed") offline.forget(change.deviceId);
   });
   const sender =
     options.webhookSender ??
@@ -157,6 +186,7 @@ export async function createServices(
     notifications,
     push,
     webhookDelivery,
+    offline,
   };
 }
 

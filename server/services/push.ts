@@ -43,6 +43,11 @@ export function browserLabel(userAgent: string | undefined): string {
   return os ? `${browser as string} on ${os as string}` : (browser as string);
 }
 
+/** A duration in whole minutes (at least 1), as a notification's short line says it. */
+function minutes(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 60_000))} min`;
+}
+
 /** The words of a notification: "van-7 · Entered" / "Depot". */
 export function pushPayload(event: FleetEvent, device: { name: string | null }): PushPayload {
   const vehicle = device.name ?? event.deviceId;
@@ -54,8 +59,19 @@ export function pushPayload(event: FleetEvent, device: { name: string | null }):
     body = typeof d.peak === "number" ? `Peak ${Math.round(d.peak * 3.6)} km/h` : "Over the limit";
   } else if (event.type === "alarm") {
     body = d.alarm === "sos" ? "SOS" : `Alarm: ${String(d.alarm ?? "raised")}`;
-  } else {
+  } else if (event.type === "battery_low") {
     body = typeof d.battery === "number" ? `Battery at ${Math.round(d.battery)} %` : "Battery low";
+  } else if (event.type === "offline") {
+    body =
+      typeof d.lastFixAt === "number"
+        ? `No fix for ${minutes(event.ts - d.lastFixAt)}`
+        : "No recent fix";
+  } else if (event.type === "online") {
+    body = typeof d.offlineS === "number" ? `After ${minutes(d.offlineS * 1000)} offline` : "Back";
+  } else if (event.type === "moving") {
+    body = typeof d.stoppedS === "number" ? `After ${minutes(d.stoppedS * 1000)} stopped` : "Again";
+  } else {
+    body = "Stopped";
   }
   return {
     title: `${vehicle} · ${EVENT_LABEL[event.type]}`,

@@ -86,6 +86,8 @@ export interface DeviceRecord {
   tokenHash: string | null;
   /** May report by its identifier alone (phone apps that cannot send a secret). */
   idOnly: boolean;
+  /** Overspeed above this (m/s) instead of the global limit; null: the global limit applies. */
+  speedLimit: number | null;
   /** Names of the groups it belongs to, sorted. */
   groups: string[];
 }
@@ -103,7 +105,7 @@ export interface DeviceStore {
   /** Create the device if needed, then set the given fields. */
   update(
     deviceId: string,
-    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "groups">>,
+    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "speedLimit" | "groups">>,
     now: number,
   ): Promise<DeviceRecord>;
   /** Stored fixes of the device (what removing it would delete). */

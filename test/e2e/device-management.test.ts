@@ -170,6 +170,8 @@ describe("device management in Chromium", () => {
     await adminRow("van-7").getByTestId("admin-device-edit").click();
     await adminRow("van-7").getByTestId("admin-device-name").fill("Delivery van");
     await adminRow("van-7").getByTestId("admin-device-group-north").check();
+    // Its own speed limit, instead of the global one (issue #14).
+    await adminRow("van-7").getByTestId("admin-device-speed").fill("80");
     await admin.screenshot({ path: `${SCREENSHOTS}/admin-device-edit.png` });
     await adminRow("van-7").getByTestId("admin-device-save").click();
     await expect
@@ -178,6 +180,11 @@ describe("device management in Chromium", () => {
     expect(await adminRow("van-7").getByTestId("admin-device-groups").textContent()).toContain(
       "north",
     );
+    expect(await adminRow("van-7").getByTestId("admin-device-speed-limit").textContent()).toBe(
+      "limit 80 km/h",
+    );
+    const stored = await server.fetch("/api/admin/devices/van-7");
+    expect((await stored.json()).speedLimitKmh).toBe(80);
 
     // Vera now sees it, by its new name; so does every open dashboard.
     await row(viewer, "van-7").waitFor({ timeout: 10_000 });

@@ -247,7 +247,9 @@ describe("events from fixes", () => {
   });
 
   it("does not fire again after a restart, and derives what a crash left undone", async () => {
-    const first = await bed.start({ geofenceHysteresisM: 0 });
+    // The truck's fixes are older than --offline-minutes: no offline events in this story.
+    const settings = { geofenceHysteresisM: 0, offlineMinutes: 0 };
+    const first = await bed.start(settings);
     await addFence({ name: "zone", shape: { type: "circle", center: DEPOT, radius: 100 } });
     const truck = await bed.device("truck");
     const t = makePosition().ts;
@@ -261,7 +263,7 @@ describe("events from fixes", () => {
     // As if the process had died after committing a fix but before its events: a fix stored
     // behind the rules' back, by the store alone.
     const { startTestLocus } = await import("../support/locus.ts");
-    const offline = await startTestLocus({ geofenceHysteresisM: 0 }, { db: first.db });
+    const offline = await startTestLocus(settings, { db: first.db });
     await offline.locus.stores.positions.append([
       {
         deviceId: "truck",
@@ -272,7 +274,7 @@ describe("events from fixes", () => {
     ]);
     await offline.stop();
 
-    const second = await startTestLocus({ geofenceHysteresisM: 0 }, { db: first.db });
+    const second = await startTestLocus(settings, { db: first.db });
     try {
       await second.locus.services.events.idle();
       const after = await (await second.fetch("/api/events")).json();

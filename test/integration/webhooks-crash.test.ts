@@ -54,6 +54,9 @@ describe("webhook outbox across a crash", () => {
           "50",
           "--geofence-hysteresis-m",
           "0",
+          // The drives are hours old: after the restart both devices would rightly be offline.
+          "--offline-minutes",
+          "0",
         ],
       });
     child = await start();

@@ -123,6 +123,7 @@ describe("setting names", () => {
       "--speed-limit-kmh LOCUS_SPEED_LIMIT_KMH",
       "--overspeed-seconds LOCUS_OVERSPEED_SECONDS",
       "--low-battery-percent LOCUS_LOW_BATTERY_PERCENT",
+      "--offline-minutes LOCUS_OFFLINE_MINUTES",
       "--geofence-hysteresis-m LOCUS_GEOFENCE_HYSTERESIS_M",
       "--metrics-token LOCUS_METRICS_TOKEN",
       "--webhook-allow-private LOCUS_WEBHOOK_ALLOW_PRIVATE",

@@ -38,6 +38,15 @@ describe("browser notifications' words", () => {
     expect(words(event("battery_low", { battery: 9.6 }))).toBe(
       "van 7 · Low battery | Battery at 10 %",
     );
+    const tenMinutesBefore = 1_800_000_000_000 - 600_000;
+    expect(words(event("offline", { lastFixAt: tenMinutesBefore }))).toBe(
+      "van 7 · Offline | No fix for 10 min",
+    );
+    expect(words(event("online", { offlineS: 3600 }))).toBe(
+      "van 7 · Online | After 60 min offline",
+    );
+    expect(words(event("stopped", {}))).toBe("van 7 · Stopped | Stopped");
+    expect(words(event("moving", { stoppedS: 20 }))).toBe("van 7 · Moving | After 1 min stopped");
   });
 
   it("labels a subscription by browser and system, from the User-Agent", () => {

@@ -11,11 +11,12 @@ interface DeviceRow {
   created_at: number;
   token_hash: string | null;
   id_only: boolean;
+  speed_limit: number | null;
   groups: string[];
 }
 
 const DEVICE_SELECT = `
-  SELECT d.uid, d.name, d.created_at, d.token_hash, d.id_only,
+  SELECT d.uid, d.name, d.created_at, d.token_hash, d.id_only, d.speed_limit,
          ARRAY(SELECT g.name FROM device_groups dg JOIN groups g ON g.id = dg.group_id
                WHERE dg.device_uid = d.uid ORDER BY g.name) AS groups
   FROM devices d`;
@@ -27,6 +28,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     createdAt: row.created_at,
     tokenHash: row.token_hash,
     idOnly: row.id_only,
+    speedLimit: row.speed_limit,
     groups: row.groups,
   };
 }
@@ -74,7 +76,7 @@ export class PgDeviceStore implements DeviceStore {
 
   async update(
     deviceId: string,
-    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "groups">>,
+    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "speedLimit" | "groups">>,
     now: number,
   ): Promise<DeviceRecord> {
     await inTransaction(this.pool, async (client) => {
@@ -87,6 +89,7 @@ export class PgDeviceStore implements DeviceStore {
       if (fields.tokenHash !== undefined) await set("token_hash", fields.tokenHash);
       if (fields.idOnly !== undefined) await set("id_only", fields.idOnly);
       if (fields.name !== undefined) await set("name", fields.name);
+      if (fields.speedLimit !== undefined) await set("speed_limit", fields.speedLimit);
       if (fields.groups !== undefined) {
         await client.query("DELETE FROM device_groups WHERE device_uid = $1", [deviceId]);
         await client.query(

@@ -215,4 +215,6 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_pending ON outbox (channel, target_id, device_uid, id) WHERE status = 'pending';
   CREATE INDEX outbox_by_target ON outbox (channel, target_id, id);
   `,
+  // 5: a speed limit per device, as SQLite's version 11.
+  `ALTER TABLE devices ADD COLUMN speed_limit DOUBLE PRECISION;`,
 ];

@@ -11,23 +11,33 @@ type DeviceRow = [
   createdAt: number,
   tokenHash: string | null,
   idOnly: number,
+  speedLimit: number | null,
   groups: string | null,
 ];
 
 const DEVICE_SELECT = `
-  SELECT d.uid, d.name, d.created_at, d.token_hash, d.id_only,
+  SELECT d.uid, d.name, d.created_at, d.token_hash, d.id_only, d.speed_limit,
          (SELECT group_concat(name, char(31)) FROM (
             SELECT g.name FROM device_groups dg JOIN groups g ON g.id = dg.group_id
             WHERE dg.device_uid = d.uid ORDER BY g.name))
   FROM devices d`;
 
-function toRecord([uid, name, createdAt, tokenHash, idOnly, groups]: DeviceRow): DeviceRecord {
+function toRecord([
+  uid,
+  name,
+  createdAt,
+  tokenHash,
+  idOnly,
+  speedLimit,
+  groups,
+]: DeviceRow): DeviceRecord {
   return {
     deviceId: uid,
     name,
     createdAt,
     tokenHash,
     idOnly: idOnly === 1,
+    speedLimit,
     groups: groups ? groups.split("\u001f") : [],
   };
 }
@@ -49,6 +59,7 @@ export class SqliteDeviceStore implements DeviceStore {
       setToken: db.prepare("UPDATE devices SET token_hash = ? WHERE uid = ?"),
       setIdOnly: db.prepare("UPDATE devices SET id_only = ? WHERE uid = ?"),
       setName: db.prepare("UPDATE devices SET name = ? WHERE uid = ?"),
+      setSpeedLimit: db.prepare("UPDATE devices SET speed_limit = ? WHERE uid = ?"),
       leaveGroups: db.prepare("DELETE FROM device_groups WHERE device_uid = ?"),
       joinGroup: db.prepare(
         `INSERT OR IGNORE INTO device_groups (group_id, device_uid)
@@ -78,7 +89,7 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async update(
     deviceId: string,
-    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "groups">>,
+    fields: Partial<Pick<DeviceRecord, "tokenHash" | "idOnly" | "name" | "speedLimit" | "groups">>,
     now: number,
   ): Promise<DeviceRecord> {
     await this.exclusive(() =>
@@ -87,6 +98,9 @@ export class SqliteDeviceStore implements DeviceStore {
         if (fields.tokenHash !== undefined) this.stmt.setToken.run(fields.tokenHash, deviceId);
         if (fields.idOnly !== undefined) this.stmt.setIdOnly.run(fields.idOnly ? 1 : 0, deviceId);
         if (fields.name !== undefined) this.stmt.setName.run(fields.name, deviceId);
+        if (fields.speedLimit !== undefined) {
+          this.stmt.setSpeedLimit.run(fields.speedLimit, deviceId);
+        }
         if (fields.groups !== undefined) {
           this.stmt.leaveGroups.run(deviceId);
           for (const group of fields.groups) this.stmt.joinGroup.run(deviceId, group);

@@ -281,4 +281,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_by_created ON outbox (created_at);
   CREATE INDEX outbox_pending_by_created ON outbox (created_at) WHERE status = 'pending';
   `,
+  // 11: a speed limit per device (m/s; NULL: the global limit applies), for the overspeed rule.
+  `ALTER TABLE devices ADD COLUMN speed_limit REAL;`,
 ];

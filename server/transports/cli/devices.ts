@@ -1,7 +1,7 @@
 import { parseDeviceId, toAdminDevice } from "../../services/device-shapes.ts";
 import { CliError, list, type Cli } from "./usage.ts";
 
-/** `device add|allow-id-only|rename|groups|remove|list …` */
+/** `device add|allow-id-only|rename|groups|speed-limit|remove|list …` */
 export async function deviceCommand(cli: Cli, [verb, ...args]: string[]): Promise<void> {
   const { devices } = cli.services;
   const { options, print } = cli;
@@ -48,6 +48,17 @@ export async function deviceCommand(cli: Cli, [verb, ...args]: string[]): Promis
     const [id, groups] = args as [string, string];
     const device = await devices.change(id, { groups: list(groups) });
     print(toAdminDevice(device), `${id} is in ${device.groups.join(", ") || "no group"}`);
+  } else if (verb === "speed-limit" && args.length === 2) {
+    const [id, limit] = args as [string, string];
+    // A number is checked by the service (the field and the rule, as the admin API says them).
+    const kmh = limit === "none" ? null : limit.trim() === "" ? Number.NaN : Number(limit);
+    const device = toAdminDevice(await devices.change(id, { speedLimitKmh: kmh }));
+    print(
+      device,
+      device.speedLimitKmh === null
+        ? `${id} follows the global speed limit`
+        : `${id} has its own speed limit: ${device.speedLimitKmh} km/h`,
+    );
   } else if (verb === "remove" && args.length === 1) {
     const { deviceId, positions } = await devices.detail(args[0]!);
     if (!options.yes) {
@@ -63,6 +74,7 @@ export async function deviceCommand(cli: Cli, [verb, ...args]: string[]): Promis
     const lines = all.map(
       (d) =>
         `${d.deviceId}\t${d.name ?? ""}\t${d.hasToken ? "token" : "no token"}${d.idOnly ? ", id-only" : ""}` +
+        `${d.speedLimitKmh === null ? "" : `, ${d.speedLimitKmh} km/h`}` +
         `\t${d.groups.join(",")}\t${new Date(d.createdAt).toISOString()}`,
     );
     print(all, lines.join("\n"));

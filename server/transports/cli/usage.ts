@@ -59,6 +59,9 @@ export const USAGE = `usage: npm run locus -- <command> [--db FILE] [--json]
                        set the display name ("" to show the id again)
   device groups ID G,G…
                        set the groups the device belongs to ("" for none)
+  device speed-limit ID KMH|none
+                       overspeed events above KMH for this device instead of the global
+                       --speed-limit-kmh (none: the global one again)
   device remove ID     remove the device with its whole history; says how many positions
                        that deletes and asks for --yes
   device list          list registered devices

@@ -67,6 +67,8 @@ export function describeEvent(
       sentence: `${vehicle}'s battery is low: ${subject}`,
     };
   }
+  const status = describeStatus(event, vehicle);
+  if (status) return status;
   const fence = fenceName ?? "a geofence";
   const entered = event.type === "geofence_enter";
   return {
@@ -75,4 +77,33 @@ export function describeEvent(
     more: null,
     sentence: `${vehicle} ${entered ? "entered" : "left"} ${fence}`,
   };
+}
+
+/** Online / offline and moving / stopped: what the device is doing, with how long it had been. */
+function describeStatus(event: FleetEvent, vehicle: string): EventWords | null {
+  const verb = EVENT_LABEL[event.type];
+  const words = (subject: string, sentence: string) => ({ verb, subject, more: null, sentence });
+  switch (event.type) {
+    case "offline": {
+      const lastFixAt = num(event.details.lastFixAt);
+      const silent = lastFixAt === null ? null : duration((event.ts - lastFixAt) / 1000);
+      const subject = silent === null ? "no recent fix" : `no fix for ${silent}`;
+      return words(subject, `${vehicle} went offline: ${subject}`);
+    }
+    case "online": {
+      const offlineS = num(event.details.offlineS);
+      const subject = offlineS === null ? "reporting again" : `after ${duration(offlineS)} offline`;
+      return words(subject, `${vehicle} is online again ${subject}`);
+    }
+    case "stopped":
+      // The row already says when: "Stopped" needs nothing after it.
+      return words("", `${vehicle} stopped`);
+    case "moving": {
+      const stoppedS = num(event.details.stoppedS);
+      const subject = stoppedS === null ? "again" : `after ${duration(stoppedS)} stopped`;
+      return words(subject, `${vehicle} is moving ${subject}`);
+    }
+    default:
+      return null;
+  }
 }
