@@ -1,9 +1,4 @@
-import type {
-  FenceGeometry,
-  FenceTrackState,
-  TimedPoint,
-  Vertex,
-} from "../../protocol/fence-geometry.ts";
+import type { FenceGeometry, FenceTrackState, TimedPoint } from "../../protocol/fence-geometry.ts";
 import { distanceM } from "../../protocol/geo.ts";
 import type { Geofence } from "../../protocol/geofence.ts";
 import { emptyStayState, type StayState } from "../history/stops.ts";
@@ -11,6 +6,7 @@ import type { NewEvent } from "../stores/ports.ts";
 import type { GeofenceService, IndexedFence } from "./geofences.ts";
 import { MotionRules, type MotionRulesConfig } from "./motion-rules.ts";
 import { OverspeedRules, type OverspeedConfig } from "./overspeed-rules.ts";
+import { M_PER_DEG_LAT, QuietDisks } from "./quiet-disks.ts";
 
 /** The fix as the rules see it: where, when, and how fast if the device said. */
 export interface RuleFix extends TimedPoint {
@@ -58,36 +54,10 @@ export function emptyState(): DeviceRuleState {
   return { ts: Number.NEGATIVE_INFINITY, last: null, fences: {}, overspeed: null };
 }
 
-/** Metres to degrees of latitude (conservative for the box a move's candidates come from). */
-const M_PER_DEG_LAT = 110_574;
-/**
- * How far around a fix fences are measured to find how far the device may go unwatched: four of
- * its last moves, within these bounds. Every fence within reach is measured, and a disk much
- * wider than the next few moves saves nothing, so a fast mover among dense fences asks for little.
- */
-const QUIET_REACH_M = { min: 25, max: 250, moves: 4 };
-
-/**
- * A disk around a fix that no fence boundary enters: while a device stays inside it (every fix,
- * and so every straight move between them, since a disk is convex) no fence can be entered or
- * left, and its fixes cost no geometry at all. Measured against one version of the fences.
- */
-interface QuietDisk extends Vertex {
-  radius: number;
-  version: number;
-}
-
 /** Whether the fence is among those near a move (a handful: a scan beats building a set). */
 function isNear(near: readonly IndexedFence[], id: number): boolean {
   for (const { fence } of near) if (fence.id === id) return true;
   return false;
-}
-
-/** A box around a point, `m` metres each way, in degrees. */
-function boxAround(p: Vertex, m: number) {
-  const dLat = m / M_PER_DEG_LAT;
-  const dLon = dLat / Math.max(0.01, Math.cos((p.lat * Math.PI) / 180));
-  return { west: p.lon - dLon, east: p.lon + dLon, south: p.lat - dLat, north: p.lat + dLat };
 }
 
 /**
@@ -96,8 +66,7 @@ function boxAround(p: Vertex, m: number) {
  * costs no write.
  */
 export class EventRules {
-  /** Per device, in memory only: a restart or a fence change just measures again. */
-  private readonly quiet = new Map<string, QuietDisk>();
+  private readonly quiet: QuietDisks;
   private readonly speed: OverspeedRules;
   private readonly motion: MotionRules;
 
@@ -107,6 +76,7 @@ export class EventRules {
     /** A device's own speed limit (m/s), or null: the directory in memory, no I/O per fix. */
     deviceLimit: (deviceId: string) => number | null = () => null,
   ) {
+    this.quiet = new QuietDisks(geofences, (geometry) => this.bandOf(geometry));
     this.speed = new OverspeedRules(geofences, config, deviceLimit);
     this.motion = new MotionRules(config);
   }
@@ -119,23 +89,20 @@ export class EventRules {
   ): { events: NewEvent[]; changed: boolean } {
     const events: NewEvent[] = [];
     let fencesChanged = false;
-    const disk = this.quiet.get(deviceId);
-    const stillQuiet =
-      disk !== undefined &&
-      disk.version === this.geofences.version &&
-      state.last !== null &&
-      distanceM(disk.lat, disk.lon, fix.lat, fix.lon) < disk.radius;
-    if (!stillQuiet) {
-      const from = state.last && fix.ts - state.last.ts <= this.config.maxGapMs ? state.last : fix;
+    const from = state.last && fix.ts - state.last.ts <= this.config.maxGapMs ? state.last : fix;
+    const disk = state.last ? this.quiet.holding(deviceId, fix) : undefined;
+    if (disk) {
+      for (const { fence, geometry } of disk.watched) {
+        fencesChanged =
+          this.traceOne(deviceId, state, fence, geometry, from, fix, events) || fencesChanged;
+      }
+    } else {
       fencesChanged = this.fences(deviceId, state, from, fix, events);
-      this.speed.forget(deviceId); // the fences it is in may have changed
       const moved = from === fix ? 0 : distanceM(from.lat, from.lon, fix.lat, fix.lon);
-      const reach = Math.min(
-        QUIET_REACH_M.max,
-        Math.max(QUIET_REACH_M.min, QUIET_REACH_M.moves * moved),
-      );
-      this.measureQuiet(deviceId, fix, reach);
+      this.quiet.measure(deviceId, fix, moved);
     }
+    // The fences it is in may have changed, and with them its speed limit.
+    if (fencesChanged || !disk) this.speed.forget(deviceId);
     const episodeBefore = state.overspeed?.start.ts;
     this.speed.step(deviceId, state, fix, events);
     const batteryBefore = state.batteryLow;
@@ -166,28 +133,6 @@ export class EventRules {
     }
   }
 
-  /**
-   * The disk around `fix` in which no fence's distance reaches a level the rules act on (the
-   * boundary, where a crossing is noted, and band / 2 either side, where it is confirmed), out
-   * to the reach: distances change by at most the way travelled, so inside it nothing can happen.
-   */
-  private measureQuiet(deviceId: string, fix: RuleFix, reach: number): void {
-    let radius = reach;
-    for (const { geometry } of this.geofences.near(boxAround(fix, reach))) {
-      const d = geometry.signedDistance(fix);
-      const half = this.bandOf(geometry) / 2;
-      radius = Math.min(radius, Math.abs(d), Math.abs(d - half), Math.abs(d + half));
-    }
-    if (radius > 0) {
-      this.quiet.set(deviceId, {
-        lat: fix.lat,
-        lon: fix.lon,
-        radius,
-        version: this.geofences.version,
-      });
-    } else this.quiet.delete(deviceId);
-  }
-
   /** Hysteresis for a fence: the setting, but never more than the fence's own size. */
   private bandOf(geometry: FenceGeometry): number {
     return Math.min(this.config.hysteresisM, geometry.size);
@@ -195,7 +140,7 @@ export class EventRules {
 
   /** The device is gone (removed, or its state dropped): nothing of it stays here. */
   forget(deviceId: string): void {
-    this.quiet.delete(deviceId);
+    this.quiet.forget(deviceId);
     this.speed.forget(deviceId);
   }
 
