@@ -1,8 +1,16 @@
-import type { FleetEvent } from "../../../../protocol/geofence.ts";
+import { EVENT_LABEL } from "../../../../protocol/event-label.ts";
+import type { EventType, FleetEvent } from "../../../../protocol/geofence.ts";
 import { describeError, fetchEvents } from "../api.ts";
 import { eventTimeline, type TimelineEntry } from "../history/event-timeline.ts";
 import type { TimeRange } from "../history/range.ts";
 
+/**
+ * Every type but stopped and moving: the history lists its stops already (trips and stops, found
+ * by the same detector that raises those events), and the events would only repeat them.
+ */
+const LISTED_TYPES = (Object.keys(EVENT_LABEL) as EventType[]).filter(
+  (type) => type !== "stopped" && type !== "moving",
+);
 /** The most the server answers in one page (EVENTS_MAX_LIMIT). */
 const PAGE = 500;
 /**
@@ -40,7 +48,8 @@ class HistoryEvents {
     let before: number | undefined;
     try {
       for (let page = 0; page < MAX_PAGES; page++) {
-        const reply = await fetchEvents({ device, ...range, before, limit: PAGE }, signal);
+        const query = { device, ...range, before, limit: PAGE, types: LISTED_TYPES };
+        const reply = await fetchEvents(query, signal);
         all.push(...reply.events);
         if (reply.next === null) break;
         before = reply.next;
