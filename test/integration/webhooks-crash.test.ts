@@ -130,10 +130,16 @@ describe("webhook outbox across a crash", () => {
       }
       expect(firsts).toEqual(stored.filter((e) => e.deviceId === device).map((e) => e.id));
     }
-    const log = (await (await api(`/api/webhooks/${hook.id}/deliveries`)).json()) as {
-      deliveries: { status: string }[];
-    };
+    // The log is settled after each answer arrives (in batches): it may be a step behind.
+    const log = await waitFor(
+      async () => {
+        const reply = (await (await api(`/api/webhooks/${hook.id}/deliveries`)).json()) as {
+          deliveries: { status: string }[];
+        };
+        return reply.deliveries.every((d) => d.status === "delivered") ? reply : null;
+      },
+      { what: "every delivery settled in the log", timeoutMs: 10_000 },
+    );
     expect(log.deliveries).toHaveLength(10);
-    expect(log.deliveries.every((d) => d.status === "delivered")).toBe(true);
   });
 });
