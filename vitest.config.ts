@@ -25,7 +25,6 @@ const STORAGE_FACING = [
   "security",
   "geofence-store",
   "geofence-events",
-  "device-speed-limit",
   "geofence-ground-truth",
   "webhooks",
   "webhooks-crash",
